@@ -1,0 +1,154 @@
+/** The pieces every model is built from: masked convolutions, the LSTM cell, the skew, the output stack. */
+import * as tf from '@tensorflow/tfjs-core';
+import { buildMask, causalGeometry, colourGroups, type KernelGeometry, type MaskType, samePadding } from './masks';
+import { DepField } from './field';
+import type { ParamStore } from './params';
+
+export interface ConvFeatures {
+  readonly in: number;
+  readonly out: number;
+  /** Colour groups the features are split into (1 or 3). */
+  readonly colours: number;
+  /** Gate blocks stacked in the input / output features (e.g. 4 for an LSTM's o, f, i, g). */
+  readonly inChunks?: number;
+  readonly outChunks?: number;
+  readonly bias?: boolean;
+}
+
+type Padding4 = [[number, number], [number, number], [number, number], [number, number]];
+
+/** A stride-1 convolution that keeps the map's size, its kernel multiplied by a causal mask unless unmasked. */
+export class Conv2D {
+  readonly kernel: tf.Variable;
+  readonly bias: tf.Variable | null;
+  readonly inGroups: Int32Array;
+  readonly outGroups: Int32Array;
+  private readonly mask: tf.Tensor | null;
+  private readonly padding: Padding4;
+
+  constructor(params: ParamStore, readonly name: string, readonly geometry: KernelGeometry, readonly features: ConvFeatures) {
+    const { rows, cols } = geometry;
+    const { in: nIn, out: nOut, colours } = features;
+    this.inGroups = colourGroups(nIn, colours, features.inChunks);
+    this.outGroups = colourGroups(nOut, colours, features.outChunks);
+    this.kernel = params.glorot(`${name}/kernel`, [rows, cols, nIn, nOut], rows * cols * nIn, rows * cols * nOut);
+    this.bias = features.bias === false ? null : params.constant(`${name}/bias`, [nOut], 0);
+    this.mask =
+      geometry.mask === 'none'
+        ? null
+        : params.own(tf.tensor4d(buildMask(geometry, this.inGroups, this.outGroups), [rows, cols, nIn, nOut]));
+    const p = samePadding(geometry);
+    this.padding = [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
+  }
+
+  /** The kernel as applied: zero wherever the mask forbids a connection. */
+  weights(): tf.Tensor4D {
+    return (this.mask ? tf.mul(this.kernel, this.mask) : this.kernel) as tf.Tensor4D;
+  }
+
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    const y = tf.conv2d(x, this.weights(), 1, this.padding);
+    return this.bias ? tf.add(y, this.bias) : y;
+  }
+
+  /** What each output of this convolution can depend on, given what its input can. */
+  field(input: DepField): DepField {
+    return input.conv(this.geometry);
+  }
+}
+
+/** A k_h × k_w convolution under mask A or B (or none), stored without its always-zero taps. */
+export function maskedConv(params: ParamStore, name: string, kh: number, kw: number, mask: MaskType, features: ConvFeatures): Conv2D {
+  return new Conv2D(params, name, causalGeometry(kh, kw, mask), features);
+}
+
+/**
+ * The LSTM cell of §3.1: [o, f, i, g] = [σ, σ, σ, tanh](gates), c = f ⊙ c_prev + i ⊙ g, h = o ⊙ tanh(c).
+ * `gates` holds the four blocks stacked along the last axis; `cPrev` null means a zero initial state.
+ */
+export function lstmCell(gates: tf.Tensor, cPrev: tf.Tensor | null): { h: tf.Tensor; c: tf.Tensor } {
+  const [o, f, i, g] = tf.split(gates, 4, -1);
+  const input = tf.mul(tf.sigmoid(i), tf.tanh(g));
+  const c = cPrev ? tf.add(tf.mul(tf.sigmoid(f), cPrev), input) : input;
+  return { h: tf.mul(tf.sigmoid(o), tf.tanh(c)), c };
+}
+
+/** The gated activation of Gated PixelCNN: tanh(a) ⊙ σ(b) of the two halves of the features. */
+export function gatedActivation(x: tf.Tensor): tf.Tensor4D {
+  const [a, b] = tf.split(x, 2, -1);
+  return tf.mul(tf.tanh(a), tf.sigmoid(b)) as tf.Tensor4D;
+}
+
+/**
+ * The skew of the Diagonal BiLSTM (§3.2): row i shifted right by i, [B, H, W, C] → [B, H, W + H − 1, C], so that
+ * each diagonal of the image becomes a column. Done without a per-row loop: rows padded to width W + H and read
+ * back with a stride of W + H − 1 start one place further right each.
+ */
+export function skew(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const padded = tf.pad(x, [[0, 0], [0, 0], [0, h], [0, 0]]);
+  const flat = tf.reshape(padded, [b, h * (w + h), c]);
+  return tf.reshape(tf.slice(flat, [0, 0, 0], [b, h * (w + h - 1), c]), [b, h, w + h - 1, c]);
+}
+
+/** The inverse of `skew`: row i read from column i on, [B, H, W + H − 1, C] → [B, H, W, C]. */
+export function unskew(s: tf.Tensor4D, width: number): tf.Tensor4D {
+  const [b, h, sw, c] = s.shape;
+  // Row i of the padded map, read with a stride of sw + 2, starts at column i.
+  const padded = tf.pad(s, [[0, 0], [0, 0], [0, 1], [0, 0]]);
+  const flat = tf.pad(tf.reshape(padded, [b, h * (sw + 1), c]), [[0, 0], [0, h], [0, 0]]);
+  return tf.slice(tf.reshape(flat, [b, h, sw + 2, c]), [0, 0, 0, 0], [b, h, width, c]) as tf.Tensor4D;
+}
+
+/** Shift a map down one row (zeros enter at the top): position (i, j) then holds what was at (i − 1, j). */
+export function shiftDown(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  return tf.slice(tf.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]]), [0, 0, 0, 0], [b, h, w, c]);
+}
+
+/** Mirror a map left–right. */
+export function flipWidth(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.reverse(x, 2) as tf.Tensor4D;
+}
+
+/** ReLU → 1×1 → ReLU → 1×1, both 1×1s under mask B: the output layers of every model in the paper. */
+export class OutputStack {
+  readonly hidden: Conv2D | null;
+  readonly logits: Conv2D;
+
+  constructor(params: ParamStore, inFeatures: number, hiddenFeatures: number, outFeatures: number, colours: number) {
+    this.hidden =
+      hiddenFeatures > 0 ? maskedConv(params, 'output/hidden', 1, 1, 'B', { in: inFeatures, out: hiddenFeatures, colours }) : null;
+    this.logits = maskedConv(params, 'output/logits', 1, 1, 'B', {
+      in: hiddenFeatures > 0 ? hiddenFeatures : inFeatures,
+      out: outFeatures,
+      colours,
+    });
+  }
+
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    let y = tf.relu(x);
+    if (this.hidden) y = tf.relu(this.hidden.apply(y));
+    return this.logits.apply(y);
+  }
+
+  field(input: DepField): DepField {
+    return this.logits.field(this.hidden ? this.hidden.field(input) : input);
+  }
+}
+
+/**
+ * The end of a recurrent layer (§3.3): a 1×1 (mask B) brings the h state features back to the 2h of the
+ * residual stream and adds the layer's input. A layer that reads the image itself has no add.
+ */
+export function residualOutput(input: tf.Tensor4D, states: tf.Tensor4D, up: Conv2D | null, addInput: boolean): tf.Tensor4D {
+  if (!up) return states;
+  const out = up.apply(states);
+  return addInput ? tf.add(input, out) : out;
+}
+
+export function residualField(input: DepField, states: DepField, up: Conv2D | null, addInput: boolean): DepField {
+  if (!up) return states;
+  const out = up.field(states);
+  return addInput ? input.union(out) : out;
+}

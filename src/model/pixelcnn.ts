@@ -1,0 +1,93 @@
+/**
+ * PixelCNN — van den Oord, Kalchbrenner, Kavukcuoglu, "Pixel Recurrent Neural Networks" (2016), §3.4, Figure 5.
+ *
+ *   h⁰   = Conv_A^{7×7}(x)                                                  2h features
+ *   hˡ   = hˡ⁻¹ + Conv^{1×1}( ReLU(Conv_B^{3×3}( ReLU(Conv^{1×1}( ReLU(hˡ⁻¹) )) )) )   2h → h → h → 2h
+ *   out  = Conv_B^{1×1}( ReLU(Conv_B^{1×1}( ReLU(hᴸ) )) )
+ *
+ * Without residual connections a layer is hˡ = ReLU(Conv_B^{3×3}(hˡ⁻¹)) on h features. Every 1×1 is mask B too,
+ * so the R → G → B order within a pixel holds to the output.
+ *
+ * Every layer sees only the rows above and the pixels to its left, so the stack is causal — but a masked 3×3
+ * reaches one pixel up-right per layer at most, so pixels above and to the right beyond that diagonal are never
+ * seen however deep the stack: the blind spot, which Gated PixelCNN removes.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { layerFeatures, type ModelConfig } from './config';
+import type { DepField } from './field';
+import { type Conv2D, maskedConv, OutputStack } from './layers';
+import { PixelModelBase } from './model';
+import type { ParamStore } from './params';
+
+/** 2h → ReLU → 1×1 → h → ReLU → k×k (mask B) → h → ReLU → 1×1 → 2h, added to its input. */
+class ResidualBlock {
+  readonly down: Conv2D;
+  readonly conv: Conv2D;
+  readonly up: Conv2D;
+
+  constructor(params: ParamStore, name: string, h: number, k: number, colours: number) {
+    this.down = maskedConv(params, `${name}/down`, 1, 1, 'B', { in: 2 * h, out: h, colours });
+    this.conv = maskedConv(params, `${name}/conv`, k, k, 'B', { in: h, out: h, colours });
+    this.up = maskedConv(params, `${name}/up`, 1, 1, 'B', { in: h, out: 2 * h, colours });
+  }
+
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    const a = tf.relu(this.down.apply(tf.relu(x)));
+    const b = tf.relu(this.conv.apply(a));
+    return tf.add(x, this.up.apply(b));
+  }
+
+  field(x: DepField): DepField {
+    return x.union(this.up.field(this.conv.field(this.down.field(x))));
+  }
+}
+
+/** h → k×k (mask B) → ReLU → h. */
+class PlainLayer {
+  readonly conv: Conv2D;
+
+  constructor(params: ParamStore, name: string, h: number, k: number, colours: number) {
+    this.conv = maskedConv(params, `${name}/conv`, k, k, 'B', { in: h, out: h, colours });
+  }
+
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.relu(this.conv.apply(x));
+  }
+
+  field(x: DepField): DepField {
+    return this.conv.field(x);
+  }
+}
+
+export class PixelCNN extends PixelModelBase {
+  readonly input: Conv2D;
+  readonly layers: (ResidualBlock | PlainLayer)[];
+  readonly output: OutputStack;
+
+  constructor(config: ModelConfig) {
+    super(config);
+    const { hidden: h, firstKernel, kernel: k, residual, outputHidden } = config;
+    const features = layerFeatures(config);
+    const colours = this.colours;
+    this.input = maskedConv(this.params, 'input', firstKernel, firstKernel, 'A', { in: colours, out: features, colours });
+    this.layers = Array.from({ length: config.layers }, (_, l) =>
+      residual
+        ? new ResidualBlock(this.params, `block${l}`, h, k, colours)
+        : new PlainLayer(this.params, `layer${l}`, h, k, colours),
+    );
+    this.output = new OutputStack(this.params, features, outputHidden, this.head.outputFeatures(colours), colours);
+  }
+
+  protected forward(x: tf.Tensor4D): tf.Tensor {
+    let h = this.input.apply(x);
+    if (!this.config.residual) h = tf.relu(h);
+    for (const layer of this.layers) h = layer.apply(h);
+    return this.head.toLogits(this.output.apply(h), this.colours);
+  }
+
+  protected propagateField(image: DepField): DepField {
+    let f = this.input.field(image);
+    for (const layer of this.layers) f = layer.field(f);
+    return this.output.field(f);
+  }
+}
