@@ -24,7 +24,7 @@ import type { DepField } from './field';
 import {
   Conv2D,
   flipWidth,
-  lstmCell,
+  lstmRecurrence,
   maskedConv,
   OutputStack,
   residualField,
@@ -64,19 +64,9 @@ class DiagonalLSTM {
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    const [b, height, width] = x.shape;
     // A 1×1 kernel commutes with the skew; applying it first costs half the positions.
-    const columnsIn = tf.unstack(skew(this.inputToState.apply(x)), 2);
-    let h: tf.Tensor4D | null = null;
-    let c: tf.Tensor | null = null;
-    const states: tf.Tensor4D[] = [];
-    for (const column of columnsIn) {
-      const fromInput = tf.reshape(column, [b, height, 1, -1]);
-      const gates = h ? tf.add(this.stateToState.apply(h), fromInput) : fromInput; // h₋₁ = 0
-      ({ h, c } = lstmCell(gates, c) as { h: tf.Tensor4D; c: tf.Tensor });
-      states.push(h);
-    }
-    return unskew(tf.concat(states, 2), width);
+    const states = lstmRecurrence(skew(this.inputToState.apply(x)), this.stateToState, 2);
+    return unskew(states, x.shape[2]);
   }
 
   /** In image coordinates the state at (i, j) follows the states above and to the left. */

@@ -66,11 +66,123 @@ export function maskedConv(params: ParamStore, name: string, kh: number, kw: num
  * The LSTM cell of §3.1: [o, f, i, g] = [σ, σ, σ, tanh](gates), c = f ⊙ c_prev + i ⊙ g, h = o ⊙ tanh(c).
  * `gates` holds the four blocks stacked along the last axis; `cPrev` null means a zero initial state.
  */
-export function lstmCell(gates: tf.Tensor, cPrev: tf.Tensor | null): { h: tf.Tensor; c: tf.Tensor } {
-  const [o, f, i, g] = tf.split(gates, 4, -1);
-  const input = tf.mul(tf.sigmoid(i), tf.tanh(g));
-  const c = cPrev ? tf.add(tf.mul(tf.sigmoid(f), cPrev), input) : input;
-  return { h: tf.mul(tf.sigmoid(o), tf.tanh(c)), c };
+export function lstmCell(gates: tf.Tensor, cPrev: tf.Tensor | null): LSTMStep {
+  const h = gates.shape[gates.rank - 1] / 4;
+  const [ofiPre, gPre] = tf.split(gates, [3 * h, h], -1);
+  const sigmas = tf.sigmoid(ofiPre);
+  const [o, f, i] = tf.split(sigmas, 3, -1);
+  const g = tf.tanh(gPre);
+  const c = cPrev ? tf.add(tf.mul(f, cPrev), tf.mul(i, g)) : tf.mul(i, g);
+  const tanhC = tf.tanh(c);
+  return { h: tf.mul(o, tanhC), c, sigmas, g, tanhC };
+}
+
+export interface LSTMStep {
+  h: tf.Tensor;
+  c: tf.Tensor;
+  /** σ of the o, f, i blocks, tanh of the g block and of c: what the backward pass needs. */
+  sigmas: tf.Tensor;
+  g: tf.Tensor;
+  tanhC: tf.Tensor;
+}
+
+/**
+ * An LSTM scanned along one axis of a map (rows for the Row LSTM, skewed columns for the Diagonal LSTM): slice t
+ * of `fromInput` (K^is ⊛ x, [B, H, W, 4h], computed for the whole map at once) plus K^ss applied to the states of
+ * slice t − 1 gives the gates of slice t. Returns the states h of every slice, [B, H, W, h].
+ *
+ * Backpropagation through time is written out rather than left to the tape: per step it needs only a handful
+ * of elementwise ops and one convolution, and the gradient of K^ss — a sum over all steps — is taken in one
+ * convolution over every step at once instead of one per step.
+ */
+export function lstmRecurrence(fromInput: tf.Tensor4D, stateToState: Conv2D, axis: 1 | 2): tf.Tensor4D {
+  const { geometry } = stateToState;
+  const p = samePadding(geometry);
+  const padding: Padding4 = [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
+  // The transposed convolution of dgates, which carries the gradient back to the previous slice's states.
+  const backPadding: Padding4 = [
+    [0, 0],
+    [geometry.rows - 1 - p.top, geometry.rows - 1 - p.bottom],
+    [geometry.cols - 1 - p.left, geometry.cols - 1 - p.right],
+    [0, 0],
+  ];
+  const scan = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [gatesIn, kernel, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const steps = gatesIn.shape[axis] as number;
+    const inputs = tf.split(gatesIn, steps, axis);
+    const hs: tf.Tensor[] = [];
+    const cs: tf.Tensor[] = [];
+    const sigmas: tf.Tensor[] = [];
+    const gs: tf.Tensor[] = [];
+    const tanhCs: tf.Tensor[] = [];
+    for (let t = 0; t < steps; t++) {
+      const gates = t === 0 ? inputs[0] : tf.add(tf.conv2d(hs[t - 1] as tf.Tensor4D, kernel as tf.Tensor4D, 1, padding), inputs[t]);
+      const step = lstmCell(gates, t === 0 ? null : cs[t - 1]);
+      hs.push(step.h);
+      cs.push(step.c);
+      sigmas.push(step.sigmas);
+      gs.push(step.g);
+      tanhCs.push(step.tanhC);
+    }
+    const states = tf.concat(hs, axis);
+    save([states, tf.concat(cs, axis), tf.concat(sigmas, axis), tf.concat(gs, axis), tf.concat(tanhCs, axis), kernel]);
+    return { value: states, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => lstmBackward(dy, saved, axis, padding, backPadding) };
+  });
+  return scan(fromInput, stateToState.weights()) as tf.Tensor4D;
+}
+
+/** Shift a map one slice along `axis` (zeros enter first): slice t then holds slice t − 1. */
+function previousSlice(x: tf.Tensor, axis: 1 | 2): tf.Tensor {
+  const pad: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
+  pad[axis] = [1, 0];
+  return tf.slice(tf.pad(x, pad), [0, 0, 0, 0], x.shape);
+}
+
+function lstmBackward(dStates: tf.Tensor, saved: tf.Tensor[], axis: 1 | 2, padding: Padding4, backPadding: Padding4): tf.Tensor[] {
+  const [states, c, sigmas, g, tanhC, kernel] = saved;
+  const steps = states.shape[axis] as number;
+  const [o, f, i] = tf.split(sigmas, 3, -1);
+  const one = tf.scalar(1);
+  const sigmaSlope = tf.mul(sigmas, tf.sub(one, sigmas)); // σ'
+  const [oSlope, fSlope, iSlope] = tf.split(sigmaSlope, 3, -1);
+  // With δh and δc the gradients reaching a step's h and c:
+  //   δgates = [δh ⊙ tanh(c) ⊙ σ'_o,  δc ⊙ c_prev ⊙ σ'_f,  δc ⊙ g ⊙ σ'_i,  δc ⊙ i ⊙ (1 − g²)]
+  //          = [δh, δc, δc, δc] ⊙ P,   and δc itself = δc_next ⊙ f_next + δh ⊙ o ⊙ (1 − tanh²(c)).
+  const P = tf.concat(
+    [tf.mul(tanhC, oSlope), tf.mul(previousSlice(c, axis), fSlope), tf.mul(g, iSlope), tf.mul(i, tf.sub(one, tf.square(g)))],
+    -1,
+  );
+  const hToC = tf.mul(o, tf.sub(one, tf.square(tanhC)));
+  const [Ps, hToCs, fs, dys] = [P, hToC, f, dStates].map((t) => tf.split(t, steps, axis));
+  const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]);
+  const dGates: tf.Tensor[] = new Array(steps);
+  let dhFromNext: tf.Tensor | null = null;
+  let dcFromNext: tf.Tensor | null = null;
+  for (let t = steps - 1; t >= 0; t--) {
+    const dh: tf.Tensor = dhFromNext ? tf.add(dys[t], dhFromNext) : dys[t];
+    const dcHere = tf.mul(dh, hToCs[t]);
+    const dc: tf.Tensor = dcFromNext ? tf.add(dcFromNext, dcHere) : dcHere;
+    dGates[t] = tf.mul(tf.concat([dh, dc, dc, dc], -1), Ps[t]);
+    if (t > 0) {
+      dhFromNext = tf.conv2d(dGates[t] as tf.Tensor4D, flipped as tf.Tensor4D, 1, backPadding);
+      dcFromNext = tf.mul(dc, fs[t]);
+    }
+  }
+  const dGatesAll = tf.concat(dGates, axis);
+  // dK^ss = Σ_t corr(h_{t−1}, δgates_t): the steps become the batch of one filter-gradient convolution.
+  const asBatch = (x: tf.Tensor) => {
+    const moved = axis === 1 ? x : tf.transpose(x, [0, 2, 1, 3]);
+    const [b, t, s, ch] = moved.shape;
+    return tf.reshape(moved, axis === 1 ? [b * t, 1, s, ch] : [b * t, s, 1, ch]);
+  };
+  const dKernel = tf.engine().runKernel('Conv2DBackpropFilter', { x: asBatch(previousSlice(states, axis)), dy: asBatch(dGatesAll) }, {
+    strides: 1,
+    pad: padding,
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+    filterShape: kernel.shape,
+  } as never) as tf.Tensor;
+  return [dGatesAll, dKernel];
 }
 
 /** The gated activation of Gated PixelCNN: tanh(a) ⊙ σ(b) of the two halves of the features. */

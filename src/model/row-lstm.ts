@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { layerFeatures, type ModelConfig } from './config';
 import type { DepField } from './field';
-import { type Conv2D, lstmCell, maskedConv, OutputStack, residualField, residualOutput } from './layers';
+import { type Conv2D, lstmRecurrence, maskedConv, OutputStack, residualField, residualOutput } from './layers';
 import { PixelModelBase } from './model';
 import type { ParamStore } from './params';
 
@@ -58,19 +58,9 @@ class RowLSTMLayer {
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    const [b, height, width] = x.shape;
-    const rowsIn = tf.unstack(this.inputToState.apply(x), 1); // K^is ⊛ x for every row at once
-    let h: tf.Tensor4D | null = null;
-    let c: tf.Tensor | null = null;
-    const states: tf.Tensor4D[] = [];
-    for (let i = 0; i < height; i++) {
-      const fromInput = tf.reshape(rowsIn[i], [b, 1, width, -1]);
-      const gates = h ? tf.add(this.stateToState.apply(h), fromInput) : fromInput; // h₋₁ = 0
-      ({ h, c } = lstmCell(gates, c) as { h: tf.Tensor4D; c: tf.Tensor });
-      states.push(h);
-    }
-    const out = tf.concat(states, 1);
-    return residualOutput(x, out, this.up, this.addInput);
+    // K^is ⊛ x for every row at once, then the recurrence down the rows.
+    const states = lstmRecurrence(this.inputToState.apply(x), this.stateToState, 1);
+    return residualOutput(x, states, this.up, this.addInput);
   }
 
   field(x: DepField): DepField {

@@ -12,7 +12,7 @@ import { createModel } from '../../src/model/index';
 import { Random } from '../../src/model/random';
 import { BERNOULLI, CATEGORICAL, randomImages, randomizeWeights, smallConfig, useBackend } from '../support/engine';
 
-beforeAll(() => useBackend('cpu'));
+beforeAll(() => useBackend('wasm'));
 
 function allOutputs(config: ModelConfig): PixelChannel[] {
   const { height, width, channels } = config.image;
