@@ -28,7 +28,7 @@ function verticalGeometry(k: number): KernelGeometry {
   return { rows: reach + 1, cols: k, cy: reach, cx: reach, mask: 'none' };
 }
 
-class GatedLayer {
+export class GatedLayer {
   readonly vertical: Conv2D;
   readonly verticalToHorizontal: Conv2D;
   readonly horizontal: Conv2D;
@@ -62,7 +62,7 @@ class GatedLayer {
   }
 
   /** The first layer reads the image: adding it would hand x_ij to its own prediction. */
-  private get addsInput(): boolean {
+  get addsInput(): boolean {
     return this.residual && !this.first;
   }
 }

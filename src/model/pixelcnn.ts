@@ -20,7 +20,7 @@ import { PixelModelBase } from './model';
 import type { ParamStore } from './params';
 
 /** 2h → ReLU → 1×1 → h → ReLU → k×k (mask B) → h → ReLU → 1×1 → 2h, added to its input. */
-class ResidualBlock {
+export class ResidualBlock {
   readonly down: Conv2D;
   readonly conv: Conv2D;
   readonly up: Conv2D;
@@ -43,7 +43,7 @@ class ResidualBlock {
 }
 
 /** h → k×k (mask B) → ReLU → h. */
-class PlainLayer {
+export class PlainLayer {
   readonly conv: Conv2D;
 
   constructor(params: ParamStore, name: string, h: number, k: number, colours: number) {

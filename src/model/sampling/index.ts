@@ -1,0 +1,131 @@
+/**
+ * Sampling: pixels in raster order, and R → G → B within a pixel, each drawn from p(x_ijc | everything before).
+ * Two ways to get those distributions, with the same random draws for the same seed:
+ *   naive  — run the model on the image so far, cropped to rows 0 … i (row i depends on nothing below it);
+ *   cached — PixelCNN and Gated PixelCNN only: keep each layer's activations and compute only what the new
+ *            pixel changes (Ramachandran et al. 2017, "Fast Generation for Convolutional Autoregressive Models").
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { PixelModel } from '../model';
+import { GatedPixelCNN } from '../gated-pixelcnn';
+import { PixelCNN } from '../pixelcnn';
+import { Random } from '../random';
+import { CachedGatedPixelCNN } from './cached-gated-pixelcnn';
+import { CachedPixelCNN } from './cached-pixelcnn';
+import type { PixelStepper, SampleImages } from './stepper';
+
+export type SamplingMethod = 'naive' | 'cached';
+
+export interface SampleOptions {
+  readonly count: number;
+  readonly seed: number;
+  /** Logits are divided by it: < 1 sharper, > 1 more varied. */
+  readonly temperature?: number;
+  /** Completion: keep the top `rows` rows of these images ([count, H, W, C] pixel values), sample the rest. */
+  readonly prefix?: { readonly images: ArrayLike<number>; readonly rows: number };
+  /** 'cached' where the model supports it, else 'naive' (the default picks the fastest available). */
+  readonly method?: SamplingMethod;
+  /** Called after each completed row with the images so far; returning false stops sampling early. */
+  readonly onRow?: (row: number, images: Uint8Array) => void | boolean | Promise<void | boolean>;
+}
+
+export function supportsCachedSampling(model: PixelModel): boolean {
+  return model instanceof PixelCNN || model instanceof GatedPixelCNN;
+}
+
+/** Draw `count` images: [count, H, W, C] pixel values, row-major. */
+export async function sample(model: PixelModel, options: SampleOptions): Promise<Uint8Array> {
+  const { height: H, width: W, channels: C } = model.config.image;
+  const { count: N, seed, temperature = 1, prefix } = options;
+  if (!(temperature > 0)) throw new Error(`temperature must be > 0, got ${temperature}`);
+  if (!Number.isInteger(N) || N < 1) throw new Error(`count must be a positive integer, got ${N}`);
+  const method = options.method ?? (supportsCachedSampling(model) ? 'cached' : 'naive');
+  if (method === 'cached' && !supportsCachedSampling(model)) {
+    throw new Error(`cached sampling is available for PixelCNN and Gated PixelCNN, not ${model.config.type}`);
+  }
+  const images = new Uint8Array(N * H * W * C);
+  const firstRow = prefix ? prefix.rows : 0;
+  if (prefix) {
+    if (prefix.images.length !== images.length) throw new Error(`prefix images must hold ${N}×${H}×${W}×${C} values`);
+    if (!Number.isInteger(firstRow) || firstRow < 0 || firstRow > H) throw new Error(`prefix rows must be in 0 … ${H}`);
+    const rowSize = W * C;
+    for (let n = 0; n < N; n++) {
+      for (let k = 0; k < firstRow * rowSize; k++) images[n * H * rowSize + k] = prefix.images[n * H * rowSize + k];
+    }
+  }
+  const view: SampleImages = { data: images, count: N, height: H, width: W, channels: C };
+  const stepper: PixelStepper =
+    method === 'naive'
+      ? new NaiveStepper(model, view)
+      : model instanceof PixelCNN
+        ? new CachedPixelCNN(model, view)
+        : new CachedGatedPixelCNN(model as GatedPixelCNN, view);
+  const rng = new Random(seed);
+  const levels = model.head.levels;
+  const perChannel = model.head.config.kind === 'bernoulli' ? 1 : levels;
+  try {
+    for (let i = firstRow; i < H; i++) {
+      for (let j = 0; j < W; j++) {
+        for (let c = 0; c < C; c++) {
+          const logits = await stepper.logitsAt(i, j, c);
+          for (let n = 0; n < N; n++) {
+            const at = (n * C + c) * perChannel;
+            const value =
+              perChannel === 1 ? drawBernoulli(logits[at], temperature, rng.next()) : drawCategorical(logits, at, levels, temperature, rng.next());
+            images[((n * H + i) * W + j) * C + c] = value;
+          }
+        }
+      }
+      if ((await options.onRow?.(i, images)) === false) break;
+    }
+  } finally {
+    stepper.dispose();
+  }
+  return images;
+}
+
+/** x = 1 with probability σ(logit / T). */
+export function drawBernoulli(logit: number, temperature: number, u: number): number {
+  return u < 1 / (1 + Math.exp(-logit / temperature)) ? 1 : 0;
+}
+
+/** Inverse-CDF draw from softmax(logits / T) over `levels` values starting at `offset`. */
+export function drawCategorical(logits: ArrayLike<number>, offset: number, levels: number, temperature: number, u: number): number {
+  let max = -Infinity;
+  for (let l = 0; l < levels; l++) max = Math.max(max, logits[offset + l]);
+  let total = 0;
+  for (let l = 0; l < levels; l++) total += Math.exp((logits[offset + l] - max) / temperature);
+  let cumulative = 0;
+  const target = u * total;
+  for (let l = 0; l < levels - 1; l++) {
+    cumulative += Math.exp((logits[offset + l] - max) / temperature);
+    if (target < cumulative) return l;
+  }
+  return levels - 1;
+}
+
+/** Runs the whole model on the image cropped to rows 0 … i, once per pixel and channel. */
+class NaiveStepper implements PixelStepper {
+  constructor(
+    private readonly model: PixelModel,
+    private readonly images: SampleImages,
+  ) {}
+
+  async logitsAt(i: number, j: number): Promise<Float32Array> {
+    const { data, count: N, height: H, width: W, channels: C } = this.images;
+    const pixel = tf.tidy(() => {
+      const rows = new Float32Array(N * (i + 1) * W * C);
+      const rowsSize = (i + 1) * W * C;
+      for (let n = 0; n < N; n++) rows.set(data.subarray(n * H * W * C, n * H * W * C + rowsSize), n * rowsSize);
+      const logits = this.model.logits(tf.tensor4d(rows, [N, i + 1, W, C]));
+      const begin = [0, i, j, ...new Array(logits.rank - 3).fill(0)];
+      const size = [N, 1, 1, ...logits.shape.slice(3)];
+      return tf.slice(logits, begin, size);
+    });
+    const values = (await pixel.data()) as Float32Array;
+    pixel.dispose();
+    return values;
+  }
+
+  dispose(): void {}
+}
