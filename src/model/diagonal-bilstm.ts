@@ -16,7 +16,10 @@
  * (i, j) gets the right-to-left state of (i − 1, j), which has seen only rows < i. (A public implementation
  * shifted the wrong way and leaked future pixels.)
  *
- * Context: everything above the pixel and everything to its left — the whole causal past.
+ * Context: everything above the pixel and everything to its left — the whole causal past, but for one pixel. The
+ * last pixel of the row above, (i − 1, W − 1), reaches (i, j) only through the input convolution (when
+ * j ≥ W − 1 − k//2): the right-to-left state at (i − 1, j) sees row i − 1 only as far as the mask-A input
+ * convolution lets (i − 1, W − 2) see, and no state sits right of the last column. The tests pin this down.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { layerFeatures, type ModelConfig } from './config';
