@@ -1,0 +1,118 @@
+/**
+ * Choosing where the models run: WebGPU → WebGL → WASM → CPU, or the one asked for. The choice is reported with
+ * the adapter it runs on and, for every backend tried before it, why that one could not be used — the panel and
+ * the CLI say this plainly instead of silently running 50× slower.
+ *
+ * Rule kept everywhere in the engine: never `dataSync()` (on WebGPU it can return zeros and lose the device);
+ * read tensors with `await tensor.data()`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installWasmKernels } from './wasm-kernels';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+export type BackendPreference = BackendName | 'auto';
+
+export interface BackendChoice {
+  readonly name: BackendName;
+  /** What it runs on, in words: the GPU adapter, the WebGL renderer, or wasm's SIMD and threads. */
+  readonly adapter: string;
+  /** The backends tried first, and why each could not be used. */
+  readonly fallbacks: readonly { readonly name: BackendName; readonly reason: string }[];
+}
+
+export interface SelectOptions {
+  /** Where the wasm binaries are served from (a URL or folder ending in '/'); needed for 'wasm'. */
+  readonly wasmPaths?: string;
+}
+
+/** Try the backends in order (from the preferred one on, when one is named) and switch TF.js to the first that works. */
+export async function selectBackend(preference: BackendPreference = 'auto', options: SelectOptions = {}): Promise<BackendChoice> {
+  installWasmKernels();
+  if (options.wasmPaths) setWasmPaths(options.wasmPaths);
+  if (preference !== 'auto' && !BACKEND_ORDER.includes(preference)) {
+    throw new Error(`unknown backend '${preference}' (one of ${BACKEND_ORDER.join(', ')}, or auto)`);
+  }
+  const order = preference === 'auto' ? BACKEND_ORDER : BACKEND_ORDER.slice(BACKEND_ORDER.indexOf(preference));
+  const fallbacks: { name: BackendName; reason: string }[] = [];
+  for (const name of order) {
+    const reason = await unavailableBecause(name);
+    if (reason) {
+      fallbacks.push({ name, reason });
+      continue;
+    }
+    const failure = await switchTo(name);
+    if (failure) {
+      fallbacks.push({ name, reason: failure });
+      continue;
+    }
+    return { name, adapter: await describeAdapter(name), fallbacks };
+  }
+  throw new Error(`no TF.js backend could start: ${fallbacks.map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
+}
+
+/** A sentence on why a backend cannot run here, found before trying it; null when it may. */
+async function unavailableBecause(name: BackendName): Promise<string | null> {
+  if (name === 'webgpu') {
+    const gpu = (globalThis.navigator as (Navigator & { gpu?: GPU }) | undefined)?.gpu;
+    if (!gpu) return 'this environment has no WebGPU (navigator.gpu is missing)';
+    try {
+      const adapter = await gpu.requestAdapter();
+      return adapter ? null : 'no WebGPU adapter is available (requestAdapter returned none)';
+    } catch (error) {
+      return `requesting a WebGPU adapter failed: ${(error as Error).message}`;
+    }
+  }
+  if (name === 'webgl') {
+    if (typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') return 'this environment has no canvas, so no WebGL';
+    return null;
+  }
+  return null;
+}
+
+/** Switch TF.js to a backend; the reason it failed, or null. */
+async function switchTo(name: BackendName): Promise<string | null> {
+  // TF.js reports a failed initialisation through console.warn and answers false; keep what it said.
+  const said: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => void said.push(args.map(String).join(' '));
+  try {
+    const ok = await tf.setBackend(name);
+    if (!ok) return said.filter((s) => !s.startsWith('Initialization of backend')).join(' ').split('\n')[0] || 'the backend failed to initialise';
+    await tf.ready();
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    console.warn = warn;
+  }
+}
+
+async function describeAdapter(name: BackendName): Promise<string> {
+  if (name === 'webgpu') {
+    const backend = tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean } };
+    const info = backend.adapterInfo;
+    const parts = [info?.description, info?.vendor, info?.architecture, info?.device].filter((s) => s);
+    const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
+    const adapter = await gpu?.requestAdapter();
+    const fallback = (adapter as { isFallbackAdapter?: boolean } | null)?.isFallbackAdapter || (adapter as { info?: { isFallbackAdapter?: boolean } } | null)?.info?.isFallbackAdapter;
+    return `${parts.join(' ') || 'WebGPU adapter'}${fallback ? ' (software fallback adapter)' : ''}`;
+  }
+  if (name === 'webgl') {
+    const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
+    const debug = gl?.getExtension('WEBGL_debug_renderer_info');
+    const renderer = gl && debug ? gl.getParameter(debug.UNMASKED_RENDERER_WEBGL) : gl?.getParameter(gl.RENDERER);
+    return `WebGL ${tf.env().getNumber('WEBGL_VERSION')}${renderer ? `, ${renderer}` : ''}`;
+  }
+  if (name === 'wasm') {
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+    return `WebAssembly${simd ? ' with SIMD' : ' without SIMD'}, ${threads ? 'multi-threaded' : 'one thread'}`;
+  }
+  return 'plain JavaScript on the CPU (slowest)';
+}
