@@ -1,0 +1,180 @@
+/**
+ * `npm run bench`: speed, measured, as ratios against the PyTorch reference run back to back on this machine.
+ *
+ *   training  ms per step (median of ≥ 10 after warm-up) of each model on wasm, in the reference configuration of
+ *             bench/reference/bench_torch.py (batch 16, 28×28×1 binary, 32 channels, Adam), beside PyTorch's own
+ *             single-threaded time for the same model;
+ *   sampling  16 PixelCNN images, 28×28 binary: naive (a cropped forward pass per pixel) against cached.
+ *
+ * Prints one JSON object per line. Options: --models a,b  --steps N  --no-torch  --no-sampling
+ *   PIXEL_LAB_PYTHON   the Python with torch (default /usr/bin/python3, Debian's python3-torch)
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { useWasmInNode } from '../src/backend/node';
+import type { ModelConfig, ModelType } from '../src/model/config';
+import { createModel } from '../src/model/index';
+import type { PixelModel } from '../src/model/model';
+import { sample } from '../src/model/sampling/index';
+import { trainStep } from '../src/train/step';
+
+const BATCH = 16;
+const SIZE = 28;
+const WARMUP = 3;
+
+/** The shapes and layers of bench_torch.py, as Pixel Lab configurations. */
+const REFERENCE: Record<string, { torchName: string | null; config: ModelConfig; target: number | null }> = {
+  pixelcnn: {
+    torchName: 'pixelcnn',
+    target: 4,
+    config: reference('pixelcnn', { layers: 4, hidden: 32, firstKernel: 7, kernel: 3, outputHidden: 32 }),
+  },
+  'row-lstm': {
+    torchName: 'rowlstm',
+    target: 1.5,
+    config: reference('row-lstm', { layers: 1, hidden: 32, firstKernel: 0, kernel: 3, outputHidden: 0 }),
+  },
+  'diagonal-bilstm': {
+    torchName: 'diagbilstm',
+    target: 1.5,
+    config: reference('diagonal-bilstm', { layers: 1, hidden: 32, firstKernel: 7, kernel: 3, outputHidden: 0 }),
+  },
+  'gated-pixelcnn': {
+    torchName: null,
+    target: null,
+    config: reference('gated-pixelcnn', { layers: 4, hidden: 32, firstKernel: 7, kernel: 3, outputHidden: 32 }),
+  },
+};
+
+function reference(type: ModelType, shape: Pick<ModelConfig, 'layers' | 'hidden' | 'firstKernel' | 'kernel' | 'outputHidden'>): ModelConfig {
+  return { type, image: { height: SIZE, width: SIZE, channels: 1 }, head: { kind: 'bernoulli' }, residual: false, seed: 0, ...shape };
+}
+
+function argument(name: string): string | undefined {
+  const k = process.argv.indexOf(`--${name}`);
+  return k >= 0 ? process.argv[k + 1] : undefined;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const round = (v: number) => Math.round(v * 10) / 10;
+const print = (o: object) => console.log(JSON.stringify(o));
+
+function randomBinary(n: number, seed: number): tf.Tensor4D {
+  return tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([n, SIZE, SIZE, 1], 0, 1, 'float32', seed), 0.5), 'float32')) as tf.Tensor4D;
+}
+
+async function timeTraining(config: ModelConfig, steps: number): Promise<{ median: number; min: number; max: number; loss: number }> {
+  const model = createModel(config);
+  const optimizer = tf.train.adam(1e-3);
+  const x = randomBinary(BATCH, 1);
+  const times: number[] = [];
+  let loss = NaN;
+  for (let s = 0; s < WARMUP + steps; s++) {
+    const start = performance.now();
+    loss = await trainStep(model, optimizer, x);
+    if (s >= WARMUP) times.push(performance.now() - start);
+  }
+  x.dispose();
+  optimizer.dispose();
+  model.dispose();
+  return { median: median(times), min: Math.min(...times), max: Math.max(...times), loss };
+}
+
+interface TorchResult {
+  median_ms: number;
+  torch: string;
+  threads: number;
+}
+
+function torchReference(torchName: string): TorchResult | { skipped: string } {
+  if (process.argv.includes('--no-torch')) return { skipped: '--no-torch' };
+  const python = process.env.PIXEL_LAB_PYTHON ?? '/usr/bin/python3';
+  const script = path.join(__dirname, '..', 'bench', 'reference', 'bench_torch.py');
+  if (!existsSync(python)) return { skipped: `${python} not found` };
+  try {
+    const out = execFileSync(python, [script, torchName], { env: { ...process.env, TORCH_THREADS: '1' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return JSON.parse(out.trim().split('\n').pop()!) as TorchResult;
+  } catch (error) {
+    const message = (error as { stderr?: string }).stderr || (error as Error).message;
+    return { skipped: `PyTorch reference failed: ${message.trim().split('\n').pop()} (apt-get install -y python3-torch)` };
+  }
+}
+
+async function benchSampling(): Promise<void> {
+  const config = REFERENCE.pixelcnn.config;
+  const model: PixelModel = createModel(config);
+  const timed = async (method: 'naive' | 'cached') => {
+    const start = performance.now();
+    const images = await sample(model, { count: 16, seed: 1, method });
+    return { ms: performance.now() - start, images };
+  };
+  await timed('cached'); // warm-up: kernels, operator caches
+  const cached = await timed('cached');
+  const naive = await timed('naive');
+  const same = naive.images.every((v, k) => v === cached.images[k]);
+  print({
+    bench: 'sample',
+    model: 'pixelcnn',
+    images: 16,
+    size: `${SIZE}x${SIZE}x1`,
+    naive_ms: Math.round(naive.ms),
+    cached_ms: Math.round(cached.ms),
+    speedup: round(naive.ms / cached.ms),
+    target_speedup: 10,
+    identical_samples: same,
+  });
+  model.dispose();
+}
+
+async function main(): Promise<void> {
+  await useWasmInNode();
+  const steps = Number(argument('steps') ?? 15);
+  if (!(steps >= 10)) throw new Error('--steps must be at least 10');
+  const models = (argument('models') ?? Object.keys(REFERENCE).join(',')).split(',');
+  print({
+    bench: 'environment',
+    node: process.version,
+    tfjs: tf.version_core,
+    backend: tf.getBackend(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    steps,
+    warmup: WARMUP,
+  });
+  for (const name of models) {
+    const entry = REFERENCE[name];
+    if (!entry) throw new Error(`unknown model '${name}' (one of ${Object.keys(REFERENCE).join(', ')})`);
+    // Back to back: the reference first, then ours, so both see the same machine state.
+    const torch = entry.torchName ? torchReference(entry.torchName) : null;
+    const ours = await timeTraining(entry.config, steps);
+    const line: Record<string, unknown> = {
+      bench: 'train',
+      model: name,
+      backend: tf.getBackend(),
+      batch: BATCH,
+      median_ms: round(ours.median),
+      min_ms: round(ours.min),
+      max_ms: round(ours.max),
+      loss: Math.round(ours.loss * 1e4) / 1e4,
+    };
+    if (torch && 'median_ms' in torch) {
+      Object.assign(line, { torch_median_ms: torch.median_ms, torch_version: torch.torch, torch_threads: torch.threads, ratio: Math.round((ours.median / torch.median_ms) * 100) / 100, target_ratio: entry.target });
+    } else if (torch) {
+      Object.assign(line, { torch_skipped: torch.skipped });
+    }
+    print(line);
+  }
+  if (!process.argv.includes('--no-sampling')) await benchSampling();
+}
+
+main().catch((error) => {
+  console.error(`bench failed: ${(error as Error).message}`);
+  process.exit(1);
+});
