@@ -1,14 +1,21 @@
-/** Node-only backend setup: where the wasm binaries are on disk. */
-import * as tf from '@tensorflow/tfjs-core';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+/** Node-only backend setup: the wasm binaries are read from node_modules. */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { installWasmKernels } from './wasm-kernels';
+import { type BackendChoice, type BackendPreference, selectBackend } from './select';
 
-export async function useWasmInNode(): Promise<void> {
-  installWasmKernels();
+/** The folder of the wasm backend's binaries, ending in a separator. */
+export function nodeWasmPaths(): string {
   // CommonJS bundles (the CLI) have `require`; ES modules (the tests) make one.
   const resolve = typeof require === 'function' ? require.resolve : createRequire(import.meta.url).resolve;
-  setWasmPaths(path.join(path.dirname(resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
-  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to start');
+  return path.join(path.dirname(resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+}
+
+/** Choose a backend in Node (WebGPU and WebGL are not available here unless provided, so normally wasm). */
+export function selectNodeBackend(preference: BackendPreference = 'auto'): Promise<BackendChoice> {
+  return selectBackend(preference, { wasmPaths: nodeWasmPaths() });
+}
+
+export async function useWasmInNode(): Promise<void> {
+  const choice = await selectNodeBackend('wasm');
+  if (choice.name !== 'wasm') throw new Error(`the wasm backend did not start: ${choice.fallbacks.map((f) => f.reason).join('; ')}`);
 }

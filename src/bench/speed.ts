@@ -1,25 +1,26 @@
 /**
- * `npm run bench`: speed, measured, as ratios against the PyTorch reference run back to back on this machine.
+ * `pixel-lab bench` (`npm run bench`): speed, measured, as ratios against the PyTorch reference run back to back
+ * on this machine.
  *
  *   training  ms per step (median of ≥ 10 after warm-up) of each model on wasm, in the reference configuration of
- *             bench/reference/bench_torch.py (batch 16, 28×28×1 binary, 32 channels, Adam), beside PyTorch's own
+ *             reference/bench_torch.py (batch 16, 28×28×1 binary, 32 channels, Adam), beside PyTorch's own
  *             single-threaded time for the same model;
  *   sampling  16 PixelCNN images, 28×28 binary: naive (a cropped forward pass per pixel) against cached.
  *
- * Prints one JSON object per line. Options: --models a,b  --steps N  --no-torch  --no-sampling
- *   PIXEL_LAB_PYTHON   the Python with torch (default /usr/bin/python3, Debian's python3-torch)
+ * Prints one JSON object per line. PIXEL_LAB_PYTHON names the Python with torch (default /usr/bin/python3,
+ * Debian's python3-torch).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { useWasmInNode } from '../src/backend/node';
-import type { ModelConfig, ModelType } from '../src/model/config';
-import { createModel } from '../src/model/index';
-import type { PixelModel } from '../src/model/model';
-import { sample } from '../src/model/sampling/index';
-import { trainStep } from '../src/train/step';
+import type { ModelConfig, ModelType } from '../model/config';
+import { createModel } from '../model/index';
+import type { PixelModel } from '../model/model';
+import { sample } from '../model/sampling/index';
+import { packageRoot } from '../runs/package-root';
+import { trainStep } from '../train/step';
 
 const BATCH = 16;
 const SIZE = 28;
@@ -53,9 +54,11 @@ function reference(type: ModelType, shape: Pick<ModelConfig, 'layers' | 'hidden'
   return { type, image: { height: SIZE, width: SIZE, channels: 1 }, head: { kind: 'bernoulli' }, residual: false, seed: 0, ...shape };
 }
 
-function argument(name: string): string | undefined {
-  const k = process.argv.indexOf(`--${name}`);
-  return k >= 0 ? process.argv[k + 1] : undefined;
+export interface SpeedOptions {
+  readonly models?: string[];
+  readonly steps?: number;
+  readonly torch?: boolean;
+  readonly sampling?: boolean;
 }
 
 function median(values: number[]): number {
@@ -93,10 +96,10 @@ interface TorchResult {
   threads: number;
 }
 
-function torchReference(torchName: string): TorchResult | { skipped: string } {
-  if (process.argv.includes('--no-torch')) return { skipped: '--no-torch' };
+function torchReference(torchName: string, enabled: boolean): TorchResult | { skipped: string } {
+  if (!enabled) return { skipped: '--no-torch' };
   const python = process.env.PIXEL_LAB_PYTHON ?? '/usr/bin/python3';
-  const script = path.join(__dirname, '..', 'bench', 'reference', 'bench_torch.py');
+  const script = path.join(packageRoot(), 'src', 'bench', 'reference', 'bench_torch.py');
   if (!existsSync(python)) return { skipped: `${python} not found` };
   try {
     const out = execFileSync(python, [script, torchName], { env: { ...process.env, TORCH_THREADS: '1' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -133,11 +136,11 @@ async function benchSampling(): Promise<void> {
   model.dispose();
 }
 
-async function main(): Promise<void> {
-  await useWasmInNode();
-  const steps = Number(argument('steps') ?? 15);
+/** Run the speed benchmark on the current backend (wasm in Node), printing JSON lines. */
+export async function runSpeedBench(options: SpeedOptions = {}): Promise<void> {
+  const steps = options.steps ?? 15;
   if (!(steps >= 10)) throw new Error('--steps must be at least 10');
-  const models = (argument('models') ?? Object.keys(REFERENCE).join(',')).split(',');
+  const models = options.models ?? Object.keys(REFERENCE);
   print({
     bench: 'environment',
     node: process.version,
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
     const entry = REFERENCE[name];
     if (!entry) throw new Error(`unknown model '${name}' (one of ${Object.keys(REFERENCE).join(', ')})`);
     // Back to back: the reference first, then ours, so both see the same machine state.
-    const torch = entry.torchName ? torchReference(entry.torchName) : null;
+    const torch = entry.torchName ? torchReference(entry.torchName, options.torch ?? true) : null;
     const ours = await timeTraining(entry.config, steps);
     const line: Record<string, unknown> = {
       bench: 'train',
@@ -171,10 +174,5 @@ async function main(): Promise<void> {
     }
     print(line);
   }
-  if (!process.argv.includes('--no-sampling')) await benchSampling();
+  if (options.sampling ?? true) await benchSampling();
 }
-
-main().catch((error) => {
-  console.error(`bench failed: ${(error as Error).message}`);
-  process.exit(1);
-});

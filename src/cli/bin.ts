@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { main } from './main';
+
+main(process.argv).then((code) => process.exit(code));

@@ -1,0 +1,109 @@
+/** `pixel-lab sample`, `eval` and `deps`: reading a run's checkpoint (or an experiment's fresh model) and looking. */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BackendPreference } from '../backend/select';
+import { gradientMap, type PixelChannel, structuralMap } from '../model/dependency';
+import type { PixelModel } from '../model/model';
+import { sample } from '../model/sampling/index';
+import { loadModel } from '../model/serialize';
+import { encodeGrid } from '../runs/png';
+import type { RunFolder } from '../runs/run-folder';
+import { decodeCheckpoint } from '../train/checkpoint';
+import { evaluate } from '../train/loop';
+import { consoleReporter } from './progress';
+import { chooseBackend, modelFor, prepareData, readExperiment } from './session';
+
+/** The run's best checkpoint (or its latest when no evaluation has run), as a model. */
+function modelFromRun(run: RunFolder): { model: PixelModel; which: string; step: number } {
+  for (const kind of ['best', 'latest'] as const) {
+    const bytes = run.readCheckpoint(kind);
+    if (bytes) {
+      const checkpoint = decodeCheckpoint(bytes, run.checkpointPath(kind));
+      return { model: loadModel(checkpoint.model), which: kind, step: checkpoint.state.step };
+    }
+  }
+  throw new Error(`${run.dir} has no checkpoint yet`);
+}
+
+export async function sampleCommand(run: RunFolder, o: { count?: number; temperature?: number; seed?: number; out?: string; backend?: BackendPreference }): Promise<void> {
+  const reporter = consoleReporter();
+  const { experiment } = readExperiment(run.experimentFile, { backend: o.backend });
+  await chooseBackend(experiment.training.backend, reporter);
+  const { model, which, step } = modelFromRun(run);
+  const count = o.count ?? experiment.sampling.count;
+  const { height, width, channels } = model.config.image;
+  const started = performance.now();
+  const images = await sample(model, { count, seed: o.seed ?? experiment.training.seed, temperature: o.temperature ?? experiment.sampling.temperature });
+  const png = encodeGrid(images, { count, height, width, channels, levels: model.head.levels });
+  const out = o.out ? path.resolve(o.out) : path.join(run.dir, 'samples', `sample-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}.png`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, png);
+  console.log(`${count} samples from the ${which} checkpoint (step ${step}) in ${((performance.now() - started) / 1000).toFixed(1)} s: ${out}`);
+  model.dispose();
+}
+
+export async function evalCommand(run: RunFolder, o: { json?: boolean; backend?: BackendPreference }): Promise<void> {
+  const reporter = consoleReporter();
+  const { experiment, text } = readExperiment(run.experimentFile, { backend: o.backend });
+  await chooseBackend(experiment.training.backend, reporter);
+  const prepared = prepareData(experiment, run.info.experimentFile, text, reporter);
+  const { model, which, step } = modelFromRun(run);
+  const result = await evaluate(model, prepared.batches, prepared.batches.split.test.length);
+  if (o.json) {
+    console.log(JSON.stringify({ checkpoint: which, step, testImages: result.images, nats: result.nats, bitsPerDim: result.bitsPerDim }));
+  } else {
+    console.log(`test NLL of the ${which} checkpoint (step ${step}): ${result.nats.toFixed(3)} nats/image, ${result.bitsPerDim.toFixed(4)} bits/dim over ${result.images} test images`);
+  }
+  model.dispose();
+}
+
+function parsePixel(text: string, model: PixelModel): PixelChannel {
+  const parts = text.split(',').map((s) => Number(s.trim()));
+  const { height, width, channels } = model.config.image;
+  const [i, j, c = 0] = parts;
+  if (parts.length < 2 || parts.length > 3 || parts.some((v) => !Number.isInteger(v))) throw new Error(`--pixel must be i,j or i,j,c (integers), got "${text}"`);
+  if (i < 0 || i >= height || j < 0 || j >= width || c < 0 || c >= channels) {
+    throw new Error(`--pixel ${text} is outside the ${height}×${width} image with ${channels} channel(s) (rows 0–${height - 1}, columns 0–${width - 1}, channels 0–${channels - 1})`);
+  }
+  return { i, j, c };
+}
+
+function nest<T>(flat: ArrayLike<number>, h: number, w: number, c: number, f: (v: number) => T): T[][][] {
+  return Array.from({ length: h }, (_, i) => Array.from({ length: w }, (_, j) => Array.from({ length: c }, (_, k) => f(flat[(i * w + j) * c + k]))));
+}
+
+export async function depsCommand(target: string, isRun: boolean, o: { pixel: string; json?: boolean; backend?: BackendPreference }): Promise<void> {
+  const reporter = consoleReporter();
+  if (!isRun && !existsSync(target)) throw new Error(`no such experiment file or run folder: ${target}`);
+  const { RunFolder } = await import('../runs/run-folder');
+  const run = isRun ? RunFolder.open(target) : null;
+  const file = run ? run.experimentFile : target;
+  const { experiment, text } = readExperiment(file, { backend: o.backend });
+  await chooseBackend(experiment.training.backend, o.json ? { ...reporter, info: () => {} } : reporter);
+  const prepared = prepareData(experiment, run ? run.info.experimentFile : file, text, reporter);
+  const model = run ? modelFromRun(run).model : modelFor(prepared);
+  const p = parsePixel(o.pixel, model);
+  const { height: H, width: W, channels: C } = model.config.image;
+  const image = prepared.batches.test(0, 1);
+  const structural = structuralMap(model, p);
+  const gradient = await gradientMap(model, image, p);
+  if (o.json) {
+    console.log(JSON.stringify({ model: model.config.type, pixel: [p.i, p.j, p.c], structural: nest(structural, H, W, C, (v) => v), gradient: nest(gradient, H, W, C, (v) => v) }));
+  } else {
+    const max = Math.max(...gradient, 1e-30);
+    const shades = ' .:-=+*#%@';
+    console.log(`${model.config.type}: what x[${p.i},${p.j},${p.c}] depends on — left: structurally (# yes, . no, X the pixel); right: |gradient| on the first test image`);
+    for (let i = 0; i < H; i++) {
+      let left = '';
+      let right = '';
+      for (let j = 0; j < W; j++) {
+        const cell = Array.from({ length: C }, (_, c) => (i * W + j) * C + c);
+        left += i === p.i && j === p.j ? 'X' : cell.some((e) => structural[e]) ? '#' : '.';
+        const g = Math.max(...cell.map((e) => gradient[e])) / max;
+        right += i === p.i && j === p.j ? 'X' : g > 0 ? shades[Math.max(1, Math.round(g * (shades.length - 1)))] : ' ';
+      }
+      console.log(`${left}   ${right}`);
+    }
+  }
+  model.dispose();
+}

@@ -1,0 +1,40 @@
+/**
+ * From image bytes to the values a model sees: binarised (levels = 2) with a fixed threshold or stochastically
+ * (each pixel is 1 with probability byte / 255, drawn afresh every epoch), or quantised to L levels.
+ */
+import { Random } from '../model/random';
+
+export interface PixelEncoding {
+  readonly levels: number;
+  readonly binarize: 'fixed' | 'stochastic';
+  /** Fixed binarisation: 1 where byte / 255 ≥ threshold. */
+  readonly threshold: number;
+}
+
+/** Level of a byte among L equal bins: ⌊byte · L / 256⌋. */
+export function quantize(byte: number, levels: number): number {
+  return Math.floor((byte * levels) / 256);
+}
+
+/** A seed for one image in one epoch, from the run's seed. */
+export function imageSeed(seed: number, epoch: number, index: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  for (const v of [epoch, index]) {
+    h = Math.imul(h ^ (v >>> 0), 0x85ebca6b) >>> 0;
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}
+
+/** Encode one image (bytes) into `out`; `random` is used by stochastic binarisation only. */
+export function encodeImage(bytes: Uint8Array, encoding: PixelEncoding, random: Random | null, out: Float32Array): void {
+  if (encoding.levels > 2) {
+    for (let k = 0; k < bytes.length; k++) out[k] = quantize(bytes[k], encoding.levels);
+  } else if (encoding.binarize === 'stochastic') {
+    if (!random) throw new Error('stochastic binarisation needs a random source');
+    for (let k = 0; k < bytes.length; k++) out[k] = random.next() < bytes[k] / 255 ? 1 : 0;
+  } else {
+    const cut = encoding.threshold * 255;
+    for (let k = 0; k < bytes.length; k++) out[k] = bytes[k] >= cut ? 1 : 0;
+  }
+}

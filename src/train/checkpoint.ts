@@ -1,0 +1,90 @@
+/**
+ * A checkpoint: the model (configuration + weights), the optimiser's state and the training state, in one binary
+ * blob so that it can be written atomically (one file, renamed into place) and sent as one buffer:
+ *
+ *   "PIXLCKPT" · u32 header length · header JSON · model weights · optimiser weights
+ *
+ * The header holds the model.json content, the optimiser's weight manifest and the training state.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { PixelModel } from '../model/model';
+import { fromModelJson, loadModel, type ModelJson, saveModel, type SavedModel, toModelJson } from '../model/serialize';
+
+export type OptimizerName = 'adam' | 'rmsprop';
+
+export interface TrainState {
+  /** Steps completed. */
+  readonly step: number;
+  /** Best test NLL so far (nats per image) and the step it was measured at. */
+  readonly bestTestNats: number | null;
+  readonly bestStep: number | null;
+}
+
+export interface Checkpoint {
+  readonly model: SavedModel;
+  readonly optimizer: { readonly name: OptimizerName; readonly learningRate: number; readonly specs: tf.io.WeightsManifestEntry[]; readonly data: ArrayBuffer };
+  readonly state: TrainState;
+}
+
+const MAGIC = 'PIXLCKPT';
+
+export function createOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
+  return name === 'adam' ? tf.train.adam(learningRate) : tf.train.rmsprop(learningRate, 0.9);
+}
+
+export async function captureCheckpoint(model: PixelModel, optimizer: tf.Optimizer, name: OptimizerName, learningRate: number, state: TrainState): Promise<Checkpoint> {
+  // Optimiser slots are named after TF.js's (instance-prefixed) variable names; keep only the model-local part.
+  const weights = (await optimizer.getWeights()).map(({ name: n, tensor }) => ({ name: n.replace(/^pixel-lab-\d+\//, ''), tensor }));
+  const { data, specs } = await tf.io.encodeWeights(weights);
+  return { model: await saveModel(model), optimizer: { name, learningRate, specs, data }, state };
+}
+
+/** The model and an optimiser in the state the checkpoint recorded. */
+export async function restoreCheckpoint(c: Checkpoint): Promise<{ model: PixelModel; optimizer: tf.Optimizer }> {
+  const model = loadModel(c.model);
+  const optimizer = createOptimizer(c.optimizer.name, c.optimizer.learningRate);
+  const values = tf.io.decodeWeights(c.optimizer.data, c.optimizer.specs);
+  // The slots are positional (one per variable, in the model's variable order): their names are labels only.
+  await optimizer.setWeights(c.optimizer.specs.map((s) => ({ name: s.name, tensor: values[s.name] })));
+  return { model, optimizer };
+}
+
+export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  const header = new TextEncoder().encode(
+    JSON.stringify({ model: toModelJson(c.model), optimizer: { name: c.optimizer.name, learningRate: c.optimizer.learningRate, specs: c.optimizer.specs }, state: c.state }),
+  );
+  const out = new Uint8Array(MAGIC.length + 4 + header.length + c.model.weightData.byteLength + c.optimizer.data.byteLength);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(out.buffer).setUint32(MAGIC.length, header.length, true);
+  let at = MAGIC.length + 4;
+  out.set(header, at);
+  out.set(new Uint8Array(c.model.weightData), (at += header.length));
+  out.set(new Uint8Array(c.optimizer.data), at + c.model.weightData.byteLength);
+  return out;
+}
+
+export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkpoint {
+  if (bytes.length < MAGIC.length + 4 || new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) {
+    throw new Error(`${name} is not a Pixel Lab checkpoint`);
+  }
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(MAGIC.length, true);
+  let at = MAGIC.length + 4;
+  if (at + headerLength > bytes.length) throw new Error(`${name} is truncated (its header runs past the end)`);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(at, (at += headerLength)))) as {
+    model: ModelJson;
+    optimizer: { name: OptimizerName; learningRate: number; specs: tf.io.WeightsManifestEntry[] };
+    state: TrainState;
+  };
+  const size = (specs: tf.io.WeightsManifestEntry[]) => specs.reduce((n, s) => n + 4 * tf.util.sizeFromShape(s.shape), 0);
+  const modelBytes = size(header.model.weightsManifest[0].weights);
+  const optimizerBytes = size(header.optimizer.specs);
+  if (at + modelBytes + optimizerBytes !== bytes.length) {
+    throw new Error(`${name} is truncated or damaged: ${bytes.length} bytes where ${at + modelBytes + optimizerBytes} are expected`);
+  }
+  const copy = (from: number, length: number) => bytes.slice(from, from + length).buffer;
+  return {
+    model: fromModelJson(header.model, copy(at, modelBytes)),
+    optimizer: { ...header.optimizer, data: copy(at + modelBytes, optimizerBytes) },
+    state: header.state,
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The training loop shared by the CLI and the webview worker: steps, periodic test evaluation, sample grids,
+ * checkpoints handed to the caller (who writes them), a NaN guard, and a stop signal honoured after the current
+ * step. No file I/O here.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Batches } from '../data/batches';
+import { natsToBitsPerDim, nllNats } from '../model/heads';
+import type { PixelModel } from '../model/model';
+import { sample } from '../model/sampling/index';
+import { captureCheckpoint, type Checkpoint, type OptimizerName, type TrainState } from './checkpoint';
+import { trainStep } from './step';
+
+export interface TrainSettings {
+  readonly steps: number;
+  readonly batchSize: number;
+  readonly optimizer: OptimizerName;
+  readonly learningRate: number;
+  readonly seed: number;
+  readonly evalEvery: number;
+  readonly evalImages: number;
+  readonly sampleEvery: number;
+  readonly checkpointEvery: number;
+  readonly sampleCount: number;
+  readonly temperature: number;
+}
+
+export interface StepReport {
+  readonly step: number;
+  /** Training NLL of this step's batch: nats per image, and bits per dimension. */
+  readonly nats: number;
+  readonly bitsPerDim: number;
+  readonly imagesPerSecond: number;
+  /** Seconds of training in this run so far. */
+  readonly seconds: number;
+}
+
+export interface EvalReport {
+  readonly step: number;
+  readonly nats: number;
+  readonly bitsPerDim: number;
+  readonly images: number;
+  readonly best: boolean;
+}
+
+export interface TrainCallbacks {
+  onStep?(report: StepReport): void | Promise<void>;
+  onEval?(report: EvalReport): void | Promise<void>;
+  onSamples?(step: number, images: Uint8Array): void | Promise<void>;
+  /** `kinds`: 'latest', and 'best' when the test NLL just improved. */
+  onCheckpoint?(checkpoint: Checkpoint, kinds: ('latest' | 'best')[]): void | Promise<void>;
+  /** Asked after every step; true stops the run (a last checkpoint is handed over first). */
+  shouldStop?(): boolean;
+}
+
+export class NonFiniteLossError extends Error {
+  constructor(readonly step: number, readonly value: number) {
+    super(`the training loss became ${value} at step ${step}: training diverged (try a lower learning rate); the last good checkpoint is kept`);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+export interface TrainOutcome {
+  readonly state: TrainState;
+  readonly stopped: boolean;
+}
+
+/** Mean NLL over the first `images` test images, in nats per image and bits/dim. */
+export async function evaluate(model: PixelModel, batches: Batches, images: number, batchSize = 64): Promise<{ nats: number; bitsPerDim: number; images: number }> {
+  const { height, width, channels } = model.config.image;
+  const total = Math.min(images, batches.split.test.length);
+  let sum = 0;
+  for (let from = 0; from < total; from += batchSize) {
+    const x = batches.test(from, Math.min(batchSize, total - from));
+    const n = x.length / (height * width * channels);
+    const nats = tf.tidy(() => {
+      const t = tf.tensor4d(x, [n, height, width, channels]);
+      return tf.sum(nllNats(model.head, model.logits(t), t));
+    });
+    sum += (await nats.data())[0];
+    nats.dispose();
+  }
+  const nats = sum / total;
+  return { nats, bitsPerDim: natsToBitsPerDim(nats, height * width * channels), images: total };
+}
+
+export async function trainLoop(model: PixelModel, optimizer: tf.Optimizer, batches: Batches, settings: TrainSettings, start: TrainState, callbacks: TrainCallbacks = {}): Promise<TrainOutcome> {
+  const { height, width, channels } = model.config.image;
+  const dims = height * width * channels;
+  let state = start;
+  let seconds = 0;
+  const checkpoint = async (kinds: ('latest' | 'best')[]) => {
+    if (callbacks.onCheckpoint) await callbacks.onCheckpoint(await captureCheckpoint(model, optimizer, settings.optimizer, settings.learningRate, state), kinds);
+  };
+  for (let step = start.step + 1; step <= settings.steps; step++) {
+    const began = performance.now();
+    const x = tf.tensor4d(batches.train(step - 1, settings.batchSize), [settings.batchSize, height, width, channels]);
+    let loss: number;
+    try {
+      loss = await trainStep(model, optimizer, x);
+    } finally {
+      x.dispose();
+    }
+    if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, loss);
+    const elapsed = (performance.now() - began) / 1000;
+    seconds += elapsed;
+    state = { ...state, step };
+    await callbacks.onStep?.({ step, nats: loss * dims, bitsPerDim: loss / Math.LN2, imagesPerSecond: settings.batchSize / elapsed, seconds });
+    const last = step === settings.steps;
+    let improved = false;
+    if (step % settings.evalEvery === 0 || last) {
+      const result = await evaluate(model, batches, settings.evalImages);
+      improved = state.bestTestNats === null || result.nats < state.bestTestNats;
+      if (improved) state = { ...state, bestTestNats: result.nats, bestStep: step };
+      await callbacks.onEval?.({ step, ...result, best: improved });
+    }
+    if (step % settings.sampleEvery === 0 || last) {
+      const images = await sample(model, { count: settings.sampleCount, seed: settings.seed + step, temperature: settings.temperature });
+      await callbacks.onSamples?.(step, images);
+    }
+    const stopping = !last && (callbacks.shouldStop?.() ?? false);
+    if (step % settings.checkpointEvery === 0 || last || improved || stopping) {
+      await checkpoint(improved ? ['latest', 'best'] : ['latest']);
+    }
+    if (stopping) return { state, stopped: true };
+  }
+  return { state, stopped: false };
+}
