@@ -1,0 +1,148 @@
+/**
+ * The run folder on disk — everything a run leaves behind, written so that a crash never leaves a torn file:
+ *
+ *   experiment.pixel.json   the experiment as it was when the run started
+ *   run.json                status (running / finished / stopped / failed), error, backend, times, step
+ *   metrics.jsonl           one JSON object a line: step, split (train | test), nats, bits/dim, images/s, seconds
+ *   checkpoints/latest.ckpt, checkpoints/best.ckpt
+ *   samples/step-000500.png sample grids
+ *
+ * Whole files are written to a temporary name and renamed into place; metrics are appended line by line (a line
+ * cut short by a crash is skipped when read).
+ */
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
+
+export interface RunInfo {
+  readonly id: string;
+  readonly experiment: string;
+  /** The experiment file the run was started from. */
+  readonly experimentFile: string;
+  readonly status: RunStatus;
+  readonly error?: string;
+  readonly backend?: string;
+  readonly adapter?: string;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly step: number;
+  readonly steps: number;
+  readonly bestTestNats?: number | null;
+  readonly bestStep?: number | null;
+  /** Steps at which the run was resumed. */
+  readonly resumedAt?: number[];
+}
+
+export interface MetricRecord {
+  readonly step: number;
+  readonly split: 'train' | 'test';
+  readonly nats: number;
+  readonly bitsPerDim: number;
+  readonly imagesPerSecond?: number;
+  /** Seconds of training since the run (or its last resume) started. */
+  readonly seconds: number;
+  readonly time: string;
+}
+
+export type CheckpointKind = 'latest' | 'best';
+
+let tmpCounter = 0;
+
+/** Write a whole file so that readers see the old or the new content, never a part. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}-${tmpCounter++}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
+}
+
+export class RunFolder {
+  private constructor(readonly dir: string) {}
+
+  /** A new run folder under `parent`, named by the start time. */
+  static create(parent: string, experimentText: string, info: Omit<RunInfo, 'id' | 'status' | 'startedAt' | 'step'>): RunFolder {
+    mkdirSync(parent, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    let id = stamp;
+    for (let k = 2; existsSync(path.join(parent, id)); k++) id = `${stamp}-${k}`;
+    const run = new RunFolder(path.join(parent, id));
+    mkdirSync(path.join(run.dir, 'checkpoints'), { recursive: true });
+    mkdirSync(path.join(run.dir, 'samples'), { recursive: true });
+    writeFileAtomic(path.join(run.dir, 'experiment.pixel.json'), experimentText);
+    run.write({ ...info, id, status: 'running', startedAt: new Date().toISOString(), step: 0 });
+    return run;
+  }
+
+  static open(dir: string): RunFolder {
+    if (!existsSync(path.join(dir, 'run.json'))) throw new Error(`${dir} is not a run folder (it has no run.json)`);
+    return new RunFolder(path.resolve(dir));
+  }
+
+  get info(): RunInfo {
+    return JSON.parse(readFileSync(path.join(this.dir, 'run.json'), 'utf8')) as RunInfo;
+  }
+
+  update(patch: Partial<RunInfo>): RunInfo {
+    const next = { ...this.info, ...patch };
+    this.write(next);
+    return next;
+  }
+
+  private write(info: RunInfo): void {
+    writeFileAtomic(path.join(this.dir, 'run.json'), `${JSON.stringify(info, null, 2)}\n`);
+  }
+
+  get experimentFile(): string {
+    return path.join(this.dir, 'experiment.pixel.json');
+  }
+
+  appendMetrics(record: MetricRecord): void {
+    appendFileSync(path.join(this.dir, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
+  }
+
+  metrics(): MetricRecord[] {
+    const file = path.join(this.dir, 'metrics.jsonl');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .flatMap((line) => {
+        try {
+          return line.trim() ? [JSON.parse(line) as MetricRecord] : [];
+        } catch {
+          return []; // a line cut short by a crash
+        }
+      });
+  }
+
+  /** Keep only the metrics up to `step` (after resuming from a checkpoint older than the last lines). */
+  truncateMetrics(step: number): void {
+    const kept = this.metrics().filter((m) => m.step <= step);
+    writeFileAtomic(path.join(this.dir, 'metrics.jsonl'), kept.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  }
+
+  checkpointPath(kind: CheckpointKind): string {
+    return path.join(this.dir, 'checkpoints', `${kind}.ckpt`);
+  }
+
+  writeCheckpoint(kind: CheckpointKind, bytes: Uint8Array): string {
+    const file = this.checkpointPath(kind);
+    writeFileAtomic(file, bytes);
+    return file;
+  }
+
+  readCheckpoint(kind: CheckpointKind): Uint8Array | null {
+    const file = this.checkpointPath(kind);
+    return existsSync(file) ? new Uint8Array(readFileSync(file)) : null;
+  }
+
+  writeSamples(step: number, png: Uint8Array): string {
+    const file = path.join(this.dir, 'samples', `step-${String(step).padStart(6, '0')}.png`);
+    writeFileAtomic(file, png);
+    return file;
+  }
+
+  sampleFiles(): string[] {
+    const dir = path.join(this.dir, 'samples');
+    return existsSync(dir) ? readdirSync(dir).filter((f) => /^step-\d+\.png$/.test(f)).sort().map((f) => path.join(dir, f)) : [];
+  }
+}
