@@ -5,7 +5,7 @@
  */
 import Ajv, { type ErrorObject } from 'ajv';
 import { findNodeAtLocation, type Node, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
-import { configProblems, type ModelConfig, type ModelType } from '../model/config';
+import { configProblems, type ModelConfig } from '../model/config';
 import schema from './pixel-experiment.schema.json';
 
 export type DatasetName = 'mnist' | 'fashion-mnist' | 'emoji' | 'idx' | 'folder';
@@ -14,15 +14,8 @@ export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export interface Experiment {
   readonly name: string;
   readonly description?: string;
-  readonly model: {
-    readonly type: ModelType;
-    readonly layers: number;
-    readonly hidden: number;
-    readonly firstKernel: number;
-    readonly kernel: number;
-    readonly residual: boolean;
-    readonly outputHidden: number;
-  };
+  /** The architecture; the image shape and head follow from `data`, the initialisation seed from `training`. */
+  readonly model: Omit<ModelConfig, 'image' | 'head' | 'seed'>;
   readonly data: {
     readonly dataset: DatasetName;
     readonly path?: string;

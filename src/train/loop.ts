@@ -5,25 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batches } from '../data/batches';
+import type { Experiment } from '../experiment/experiment';
 import { natsToBitsPerDim, nllNats } from '../model/heads';
 import type { PixelModel } from '../model/model';
 import { sample } from '../model/sampling/index';
-import { captureCheckpoint, type Checkpoint, type OptimizerName, type TrainState } from './checkpoint';
+import { captureCheckpoint, type Checkpoint, type TrainState } from './checkpoint';
 import { trainStep } from './step';
 
-export interface TrainSettings {
-  readonly steps: number;
-  readonly batchSize: number;
-  readonly optimizer: OptimizerName;
-  readonly learningRate: number;
-  readonly seed: number;
-  readonly evalEvery: number;
-  readonly evalImages: number;
-  readonly sampleEvery: number;
-  readonly checkpointEvery: number;
-  readonly sampleCount: number;
-  readonly temperature: number;
-}
+/** An experiment's training settings, with the sample grid's size and temperature. */
+export type TrainSettings = Omit<Experiment['training'], 'backend'> & { readonly sampleCount: number; readonly temperature: number };
 
 export interface StepReport {
   readonly step: number;
