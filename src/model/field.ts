@@ -28,6 +28,13 @@ export class DepField {
     return new DepField(height, width, groups, new Uint32Array(height * width * groups * words));
   }
 
+  /** A field sent over as its bits (from the worker that built the model to the panel that draws it). */
+  static fromBits(height: number, width: number, groups: number, bits: Uint32Array): DepField {
+    const field = new DepField(height, width, groups, bits);
+    if (bits.length !== height * width * groups * field.words) throw new Error(`a ${height}×${width}×${groups} field needs ${height * width * groups * field.words} words, got ${bits.length}`);
+    return field;
+  }
+
   /** The image itself: element (i, j, c) depends on itself only. */
   static ofImage(height: number, width: number, channels: number): DepField {
     const f = DepField.empty(height, width, channels);

@@ -39,6 +39,7 @@ export class Conv2D {
         : params.own(tf.tensor4d(buildMask(geometry, this.inGroups, this.outGroups), [rows, cols, nIn, nOut]));
     const p = samePadding(geometry);
     this.padding = [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
+    params.layers.push({ name, geometry, inGroups: this.inGroups, outGroups: this.outGroups });
   }
 
   /** The kernel as applied: zero wherever the mask forbids a connection. */

@@ -1,6 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { KernelGeometry } from './masks';
 
 let instances = 0;
+
+export interface LayerDescription {
+  readonly name: string;
+  readonly geometry: KernelGeometry;
+  /** Colour group of each input / output feature. */
+  readonly inGroups: Int32Array;
+  readonly outGroups: Int32Array;
+}
 
 /**
  * The trainable variables of one model, by name. Initial values are drawn from a seed and the variable's name,
@@ -10,6 +19,8 @@ export class ParamStore {
   private readonly byName = new Map<string, tf.Variable>();
   /** Fixed tensors (masks) that live and die with the model. */
   private readonly fixed: tf.Tensor[] = [];
+  /** Every convolution of the model, in creation order: what the panel's kernel-mask view draws. */
+  readonly layers: LayerDescription[] = [];
   /** TF.js variable names are global to the engine; a per-instance prefix lets two models coexist. */
   private readonly prefix = `pixel-lab-${instances++}/`;
 

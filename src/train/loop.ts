@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batches } from '../data/batches';
-import type { Experiment } from '../experiment/experiment';
+import type { Experiment } from '../experiment/types';
 import { natsToBitsPerDim, nllNats } from '../model/heads';
 import type { PixelModel } from '../model/model';
 import { sample } from '../model/sampling/index';

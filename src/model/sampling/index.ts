@@ -27,6 +27,8 @@ export interface SampleOptions {
   readonly method?: SamplingMethod;
   /** Called after each completed row with the images so far; returning false stops sampling early. */
   readonly onRow?: (row: number, images: Uint8Array) => void | boolean | Promise<void | boolean>;
+  /** Called after each pixel (all its channels) with the images so far: for drawing the samples as they come. */
+  readonly onPixel?: (i: number, j: number, images: Uint8Array) => void | Promise<void>;
 }
 
 export function supportsCachedSampling(model: PixelModel): boolean {
@@ -75,6 +77,7 @@ export async function sample(model: PixelModel, options: SampleOptions): Promise
             images[((n * H + i) * W + j) * C + c] = value;
           }
         }
+        await options.onPixel?.(i, j, images);
       }
       if ((await options.onRow?.(i, images)) === false) break;
     }

@@ -1,0 +1,71 @@
+/**
+ * The experiment's types and what follows from them, without the schema validator: the panel's worker uses this
+ * (the validator compiles code at run time, which a webview's content security policy forbids).
+ */
+import type { ModelConfig } from '../model/config';
+
+export type DatasetName = 'mnist' | 'fashion-mnist' | 'emoji' | 'idx' | 'folder';
+export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+export interface Experiment {
+  readonly name: string;
+  readonly description?: string;
+  /** The architecture; the image shape and head follow from `data`, the initialisation seed from `training`. */
+  readonly model: Omit<ModelConfig, 'image' | 'head' | 'seed'>;
+  readonly data: {
+    readonly dataset: DatasetName;
+    readonly path?: string;
+    /** Undefined until the dataset is known (idx files carry their own size): see `imageShape`. */
+    readonly height?: number;
+    readonly width?: number;
+    readonly channels?: 1 | 3;
+    readonly levels: number;
+    readonly binarize: 'fixed' | 'stochastic';
+    readonly threshold: number;
+    readonly testFraction: number;
+    readonly seed: number;
+    readonly limit?: number;
+  };
+  readonly training: {
+    readonly steps: number;
+    readonly batchSize: number;
+    readonly optimizer: 'adam' | 'rmsprop';
+    readonly learningRate: number;
+    readonly seed: number;
+    readonly evalEvery: number;
+    readonly evalImages: number;
+    readonly sampleEvery: number;
+    readonly checkpointEvery: number;
+    readonly backend: BackendPreference;
+  };
+  readonly sampling: { readonly count: number; readonly temperature: number };
+}
+
+/** The shape of the dataset's own images, used where the experiment does not set one. */
+export const DATASET_SHAPES: Record<Exclude<DatasetName, 'idx'>, { height: number; width: number; channels: 1 | 3 }> = {
+  mnist: { height: 28, width: 28, channels: 1 },
+  'fashion-mnist': { height: 28, width: 28, channels: 1 },
+  emoji: { height: 32, width: 32, channels: 3 },
+  folder: { height: 32, width: 32, channels: 3 },
+};
+
+/** The experiment's image shape, given the size of the dataset's own images where it does not set one. */
+export function imageShape(e: Experiment, own?: { height: number; width: number; channels: number }): ModelConfig['image'] {
+  const base = own ?? (e.data.dataset === 'idx' ? undefined : DATASET_SHAPES[e.data.dataset]);
+  const height = e.data.height ?? base?.height;
+  const width = e.data.width ?? base?.width;
+  const channels = e.data.channels ?? (base?.channels === 3 ? 3 : 1);
+  if (!height || !width) throw new Error('the image size is not known before the IDX file is read');
+  return { height, width, channels };
+}
+
+/** The model configuration an experiment describes, for images of the given shape. */
+export function modelConfigOf(e: Experiment, image: ModelConfig['image']): ModelConfig {
+  return {
+    ...e.model,
+    image,
+    head: e.data.levels === 2 ? { kind: 'bernoulli' } : { kind: 'categorical', levels: e.data.levels },
+    seed: e.training.seed,
+  };
+}
+

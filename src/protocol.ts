@@ -1,0 +1,170 @@
+/**
+ * Every message between the extension host and the Pixel Lab panel, declared once, and the validators both sides
+ * run on arrival: a message that is unknown or malformed is rejected (and logged), never acted on. Images,
+ * checkpoints and PNGs travel as binary (Uint8Array), not JSON arrays.
+ */
+
+export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
+
+export interface ImageBatch {
+  /** Pixel values (0 … levels − 1, or 0–255 for dataset bytes), [count, height, width, channels] row-major. */
+  readonly data: Uint8Array;
+  readonly count: number;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+}
+
+export interface BackendInfo {
+  readonly name: string;
+  readonly adapter: string;
+  readonly fallbacks: readonly { readonly name: string; readonly reason: string }[];
+}
+
+export interface Metric {
+  readonly step: number;
+  readonly split: 'train' | 'test';
+  readonly nats: number;
+  readonly bitsPerDim: number;
+}
+
+/** A run as the panel shows it: enough to draw its curves, its sample grids, and inspect its model. */
+export interface RunView {
+  readonly runId: string;
+  readonly name: string;
+  readonly status: RunStatus;
+  readonly step: number;
+  readonly steps: number;
+  readonly backend?: string;
+  readonly metrics: readonly Metric[];
+  /** Saved sample grids, oldest first. */
+  readonly grids: readonly { readonly step: number; readonly png: Uint8Array }[];
+  /** The experiment (as JSON text) the run trains. */
+  readonly experiment: string;
+  /** The best (or latest) checkpoint, for sampling and inspection; null before the first one. */
+  readonly checkpoint: Uint8Array | null;
+}
+
+/** Host → panel. */
+export type HostMessage =
+  | { readonly type: 'show'; readonly run: RunView }
+  | { readonly type: 'compare'; readonly runs: readonly RunView[] }
+  | {
+      readonly type: 'train';
+      readonly runId: string;
+      readonly name: string;
+      /** The experiment as JSON text: the panel parses it with the same code as the host. */
+      readonly experiment: string;
+      /** The dataset's images at the experiment's size, bytes 0–255. */
+      readonly images: ImageBatch;
+      /** Resume from this checkpoint (null: a new run). */
+      readonly checkpoint: Uint8Array | null;
+      readonly backend: BackendPreference;
+    }
+  | { readonly type: 'stop'; readonly runId: string }
+  | { readonly type: 'sample'; readonly runId: string; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number };
+
+/** Panel → host. */
+export type PanelMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'backend'; readonly runId: string; readonly info: BackendInfo }
+  | { readonly type: 'step'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly imagesPerSecond: number; readonly seconds: number }
+  | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean }
+  | { readonly type: 'samples'; readonly runId: string; readonly step: number; readonly png: Uint8Array }
+  | { readonly type: 'checkpoint'; readonly runId: string; readonly step: number; readonly kinds: readonly ('latest' | 'best')[]; readonly bytes: Uint8Array }
+  | { readonly type: 'ended'; readonly runId: string; readonly status: 'finished' | 'stopped' | 'failed'; readonly step: number; readonly error?: string }
+  | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Validation: a small description per message type, checked field by field.
+
+type Check = (v: unknown, path: string) => string | null;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const string: Check = (v, p) => (typeof v === 'string' ? null : `${p} must be a string`);
+const finite: Check = (v, p) => (typeof v === 'number' && Number.isFinite(v) ? null : `${p} must be a finite number`);
+const count: Check = (v, p) => (Number.isInteger(v) && (v as number) >= 0 ? null : `${p} must be a whole number ≥ 0`);
+const positive: Check = (v, p) => (Number.isInteger(v) && (v as number) >= 1 ? null : `${p} must be a whole number ≥ 1`);
+const bool: Check = (v, p) => (typeof v === 'boolean' ? null : `${p} must be true or false`);
+const bytes: Check = (v, p) => (v instanceof Uint8Array ? null : `${p} must be binary (a Uint8Array)`);
+const nullable = (check: Check): Check => (v, p) => (v === null ? null : check(v, p));
+const optional = (check: Check): Check => (v, p) => (v === undefined ? null : check(v, p));
+const oneOf = (...values: string[]): Check => (v, p) => (values.includes(v as string) ? null : `${p} must be one of ${values.join(', ')}`);
+const listOf = (check: Check): Check => (v, p) => {
+  if (!Array.isArray(v)) return `${p} must be a list`;
+  for (let k = 0; k < v.length; k++) {
+    const problem = check(v[k], `${p}[${k}]`);
+    if (problem) return problem;
+  }
+  return null;
+};
+const shape = (fields: Record<string, Check>): Check => (v, p) => {
+  if (!isObject(v)) return `${p} must be an object`;
+  for (const [key, check] of Object.entries(fields)) {
+    const problem = check(v[key], `${p}.${key}`);
+    if (problem) return problem;
+  }
+  const extra = Object.keys(v).filter((k) => !(k in fields));
+  return extra.length ? `${p} has unknown field ${extra.join(', ')}` : null;
+};
+
+const colours: Check = (v, p) => (v === 1 || v === 3 ? null : `${p} must be 1 or 3`);
+const imageBatch: Check = (v, p) => {
+  const problem = shape({ data: bytes, count: positive, height: positive, width: positive, channels: colours })(v, p);
+  if (problem) return problem;
+  const b = v as ImageBatch;
+  return b.data.length === b.count * b.height * b.width * b.channels ? null : `${p}.data holds ${b.data.length} values, not ${b.count}×${b.height}×${b.width}×${b.channels}`;
+};
+const metric = shape({ step: count, split: oneOf('train', 'test'), nats: finite, bitsPerDim: finite });
+const runView = shape({
+  runId: string,
+  name: string,
+  status: oneOf('running', 'finished', 'stopped', 'failed'),
+  step: count,
+  steps: count,
+  backend: optional(string),
+  metrics: listOf(metric),
+  grids: listOf(shape({ step: count, png: bytes })),
+  experiment: string,
+  checkpoint: nullable(bytes),
+});
+
+const HOST_MESSAGES: Record<HostMessage['type'], Record<string, Check>> = {
+  show: { run: runView },
+  compare: { runs: listOf(runView) },
+  train: { runId: string, name: string, experiment: string, images: imageBatch, checkpoint: nullable(bytes), backend: oneOf('auto', 'webgpu', 'webgl', 'wasm', 'cpu') },
+  stop: { runId: string },
+  sample: { runId: string, count: positive, temperature: (v, p) => finite(v, p) ?? ((v as number) > 0 ? null : `${p} must be > 0`), seed: count, keepRows: count },
+};
+
+const PANEL_MESSAGES: Record<PanelMessage['type'], Record<string, Check>> = {
+  ready: {},
+  backend: { runId: string, info: shape({ name: string, adapter: string, fallbacks: listOf(shape({ name: string, reason: string })) }) },
+  step: { runId: string, step: positive, nats: finite, bitsPerDim: finite, imagesPerSecond: finite, seconds: finite },
+  eval: { runId: string, step: positive, nats: finite, bitsPerDim: finite, images: positive, best: bool },
+  samples: { runId: string, step: count, png: bytes },
+  checkpoint: { runId: string, step: count, kinds: listOf(oneOf('latest', 'best')), bytes },
+  ended: { runId: string, status: oneOf('finished', 'stopped', 'failed'), step: count, error: optional(string) },
+  log: { level: oneOf('info', 'warn', 'error'), message: string },
+};
+
+export type Validated<T> = { readonly ok: true; readonly message: T } | { readonly ok: false; readonly reason: string };
+
+function validate<T>(table: Record<string, Record<string, Check>>, value: unknown, side: string): Validated<T> {
+  if (!isObject(value) || typeof value.type !== 'string') return { ok: false, reason: `${side} message without a type` };
+  const fields = table[value.type];
+  if (!fields) return { ok: false, reason: `unknown ${side} message type '${value.type}'` };
+  const problem = shape({ type: string, ...fields })(value, value.type);
+  return problem ? { ok: false, reason: problem } : { ok: true, message: value as T };
+}
+
+/** Check a message the panel received from the host. */
+export function validateHostMessage(value: unknown): Validated<HostMessage> {
+  return validate<HostMessage>(HOST_MESSAGES, value, 'host');
+}
+
+/** Check a message the host received from the panel. */
+export function validatePanelMessage(value: unknown): Validated<PanelMessage> {
+  return validate<PanelMessage>(PANEL_MESSAGES, value, 'panel');
+}

@@ -1,0 +1,342 @@
+/**
+ * The Pixel Lab panel: loss curves, sample grids, the dataset, and the mask inspector. TF.js lives in a worker
+ * (webview/worker.ts) so that hovering stays instant while a model trains; the extension host writes the files.
+ * Every message from the host is validated (src/protocol.ts) and a malformed one is rejected, never acted on.
+ */
+import { splitImages } from '../src/data/batches';
+import { encodeImage } from '../src/data/encoding';
+import { imagesFromGrid } from '../src/data/grid';
+import { type Experiment, imageShape } from '../src/experiment/types';
+import { type HostMessage, type ImageBatch, type PanelMessage, type RunView, validateHostMessage } from '../src/protocol';
+import { LossChart, type Unit } from './chart';
+import { type GridHit, ImageGrid } from './grid';
+import { drawKernelMasks, Inspector } from './inspector';
+import { badge, button, checkbox, dropdown, setEnabled, slider } from './ui/controls';
+import type { FromWorker, ModelSummary, ToWorker } from './worker-protocol';
+
+declare function acquireVsCodeApi(): { postMessage(message: unknown): void; getState(): unknown; setState(state: unknown): void };
+
+const vscode = acquireVsCodeApi();
+const config = document.body.dataset as { workerSrc: string; wasmPaths: string };
+
+function toHost(message: PanelMessage, transfer?: Transferable[]): void {
+  // VS Code's webview API takes no transfer list; the harness (and VS Code) copy ArrayBuffers efficiently.
+  void transfer;
+  vscode.postMessage(message);
+}
+
+// --------------------------------------------------------------------------------------------------------------
+// Layout
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { className?: string } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...children);
+  return e;
+}
+
+const title = el('h1', { textContent: 'Pixel Lab' });
+const status = badge('idle');
+const backendLine = el('span', { className: 'backend', textContent: 'no backend yet' });
+const fallbackNote = el('p', { className: 'notice', hidden: true });
+const errorNote = el('p', { className: 'notice error', hidden: true });
+const stopButton = button('Stop', () => runId && worker.postMessage({ type: 'stop', runId } satisfies ToWorker), 'secondary');
+const sampleButton = button('Sample', () => requestSamples());
+let temperature = 1;
+let keepRows = 0;
+const temperatureSlider = slider('temperature', 0.1, 2, 0.05, 1, (v) => v.toFixed(2), (v) => (temperature = v));
+const keepSlider = slider('keep rows of dataset images', 0, 27, 1, 0, (v) => String(v), (v) => (keepRows = v));
+const chartBox = el('div', { className: 'chart' });
+const chart = new LossChart(chartBox);
+const gridBox = el('div', { className: 'grid' });
+const gridStatus = el('p', { className: 'caption', textContent: 'No samples yet.' });
+const stepSlider = slider('step', 0, 0, 1, 0, (v) => (grids[v] ? String(grids[v].step) : '–'), (v) => showGrid(v));
+const datasetBox = el('div', { className: 'grid dataset' });
+const inspectorBox = el('div');
+const inspector = new Inspector(inspectorBox);
+const kernelsBox = el('div', { className: 'kernels' });
+let outputChannel = 0;
+const channelPicker = dropdown(
+  [
+    { value: '0', label: 'output R' },
+    { value: '1', label: 'output G' },
+    { value: '2', label: 'output B' },
+  ],
+  (v) => {
+    outputChannel = Number(v);
+    if (lastHover) hover(lastHover.hit, lastHover.grid);
+  },
+);
+
+document.getElementById('app')!.append(
+  el('header', { className: 'bar' }, title, status, backendLine),
+  fallbackNote,
+  errorNote,
+  el('section', { className: 'controls' }, stopButton, sampleButton, temperatureSlider.element, keepSlider.element),
+  el(
+    'div',
+    { className: 'layout' },
+    el(
+      'section',
+      { className: 'card chart-card' },
+      el('h2', { textContent: 'Loss' }),
+      el(
+        'div',
+        { className: 'toolbar' },
+        dropdown(
+          [
+            { value: 'nats', label: 'nats per image' },
+            { value: 'bits', label: 'bits/dim' },
+          ],
+          (v) => chart.setUnit(v as Unit),
+        ),
+        checkbox('log scale', (on) => chart.setLog(on)),
+        slider('smoothing', 0, 0.99, 0.01, 0.6, (v) => v.toFixed(2), (v) => chart.setSmoothing(v)).element,
+      ),
+      chartBox,
+    ),
+    el('section', { className: 'card' }, el('h2', { textContent: 'Samples' }), gridBox, stepSlider.element, gridStatus),
+    el('section', { className: 'card' }, el('h2', { textContent: 'Dataset (test images)' }), datasetBox),
+    el('section', { className: 'card inspector-card' }, el('div', { className: 'toolbar' }, el('h2', { textContent: 'What this pixel depends on' }), channelPicker), inspectorBox),
+    el('section', { className: 'card wide' }, el('h2', { textContent: 'Kernel masks (blue: connected; rows: input colour group, columns: output group; yellow: centre)' }), kernelsBox),
+  ),
+);
+
+// --------------------------------------------------------------------------------------------------------------
+// State
+
+let runId: string | null = null;
+let experiment: Experiment | null = null;
+let levels = 2;
+let summary: ModelSummary | null = null;
+let running = false;
+const grids: { step: number; images: ImageBatch }[] = [];
+let datasetImages: ImageBatch | null = null;
+let hoverRequest = 0;
+let lastHover: { hit: GridHit; grid: ImageGrid } | null = null;
+
+const sampleGrid = new ImageGrid(gridBox, () => levels, (hit, grid) => hover(hit, grid));
+const datasetGrid = new ImageGrid(datasetBox, () => levels, (hit, grid) => hover(hit, grid));
+
+function setStatus(text: string): void {
+  status.textContent = text;
+  setEnabled(stopButton, running);
+  setEnabled(sampleButton, !running && summary !== null);
+}
+setStatus('idle');
+
+function showGrid(index: number): void {
+  const g = grids[index];
+  if (g) {
+    sampleGrid.show(g.images);
+    gridStatus.textContent = `Samples at step ${g.step}.`;
+  }
+}
+
+function addGrid(step: number, images: ImageBatch): void {
+  grids.push({ step, images });
+  stepSlider.set(grids.length - 1, grids.length - 1);
+  showGrid(grids.length - 1);
+}
+
+function hover(hit: GridHit | null, grid: ImageGrid): void {
+  if (!hit || !summary) return;
+  lastHover = { hit, grid };
+  const raw = grid.image(hit.image);
+  if (!raw) return;
+  // Dataset images are bytes; the model reads levels.
+  const image = grid === datasetGrid ? encoded(raw) : raw;
+  const c = Math.min(outputChannel, summary.channels - 1);
+  inspector.inspect({ image, i: hit.i, j: hit.j, c, source: grid === datasetGrid ? `test image ${hit.image + 1}` : `sample ${hit.image + 1}` });
+  worker.postMessage({ type: 'gradient', request: ++hoverRequest, image, i: hit.i, j: hit.j, c } satisfies ToWorker);
+}
+
+function encoded(bytes: Uint8Array): Uint8Array {
+  if (!experiment) return bytes;
+  const values = new Float32Array(bytes.length);
+  encodeImage(bytes, { levels: experiment.data.levels, binarize: 'fixed', threshold: experiment.data.binarize === 'fixed' ? experiment.data.threshold : 0.5 }, null, values);
+  return Uint8Array.from(values);
+}
+
+function requestSamples(): void {
+  if (!runId || !experiment || !summary) return;
+  const count = experiment.sampling.count;
+  let prefix: Uint8Array | null = null;
+  if (keepRows > 0 && datasetImages) {
+    const size = summary.height * summary.width * summary.channels;
+    prefix = new Uint8Array(count * size);
+    for (let n = 0; n < count; n++) prefix.set(encoded(datasetImages.data.subarray((n % datasetImages.count) * size, ((n % datasetImages.count) + 1) * size)), n * size);
+  }
+  running = true;
+  setStatus('sampling');
+  worker.postMessage({ type: 'sample', runId, count, temperature, seed: Math.floor(Math.random() * 1e9), keepRows: prefix ? keepRows : 0, prefix } satisfies ToWorker);
+}
+
+function showDataset(images: ImageBatch, e: Experiment): void {
+  const split = splitImages(images.count, e.data.testFraction, e.data.seed);
+  const size = images.height * images.width * images.channels;
+  const count = Math.min(16, split.test.length);
+  const data = new Uint8Array(count * size);
+  for (let k = 0; k < count; k++) data.set(images.data.subarray(split.test[k] * size, (split.test[k] + 1) * size), k * size);
+  datasetImages = { data, count, height: images.height, width: images.width, channels: images.channels };
+  // The grid draws levels: show the bytes at full resolution.
+  const previous = levels;
+  levels = 256;
+  datasetGrid.show(datasetImages);
+  levels = previous;
+  keepSlider.set(0, images.height - 1);
+}
+
+async function decodeGrid(png: Uint8Array, e: Experiment): Promise<ImageBatch> {
+  const bitmap = await createImageBitmap(new Blob([png as BlobPart], { type: 'image/png' }));
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const g = canvas.getContext('2d')!;
+  g.drawImage(bitmap, 0, 0);
+  const shape = imageShape(e, undefined);
+  const o = { count: e.sampling.count, ...shape, levels: e.data.levels };
+  return { data: imagesFromGrid(g.getImageData(0, 0, bitmap.width, bitmap.height).data, bitmap.width, o), count: o.count, ...shape };
+}
+
+function adoptExperiment(name: string, json: string): Experiment {
+  const e = JSON.parse(json) as Experiment;
+  experiment = e;
+  levels = e.data.levels;
+  title.textContent = name;
+  channelPicker.hidden = (e.data.channels ?? (e.data.dataset === 'emoji' || e.data.dataset === 'folder' ? 3 : 1)) !== 3;
+  return e;
+}
+
+async function showRun(run: RunView): Promise<void> {
+  runId = run.runId;
+  vscode.setState({ runId: run.runId });
+  const e = adoptExperiment(run.name, run.experiment);
+  chart.setRuns([{ name: run.name, metrics: run.metrics }]);
+  grids.length = 0;
+  for (const g of run.grids) {
+    try {
+      addGrid(g.step, await decodeGrid(g.png, e));
+    } catch {
+      gridStatus.textContent = `The grid of step ${g.step} could not be read.`;
+    }
+  }
+  running = false;
+  setStatus(run.status);
+  worker.postMessage({ type: 'load', runId: run.runId, experiment: e, checkpoint: run.checkpoint, backend: e.training.backend, wasmPaths: config.wasmPaths } satisfies ToWorker);
+}
+
+function onHostMessage(m: HostMessage): void {
+  switch (m.type) {
+    case 'train': {
+      runId = m.runId;
+      vscode.setState({ runId: m.runId });
+      const e = adoptExperiment(m.name, m.experiment);
+      chart.setRuns([{ name: m.name, metrics: [] }]);
+      grids.length = 0;
+      errorNote.hidden = true;
+      showDataset(m.images, e);
+      running = true;
+      setStatus('starting');
+      worker.postMessage({ type: 'train', runId: m.runId, experiment: e, images: m.images, checkpoint: m.checkpoint, backend: m.backend, wasmPaths: config.wasmPaths } satisfies ToWorker);
+      return;
+    }
+    case 'show':
+      void showRun(m.run);
+      return;
+    case 'compare':
+      chart.setRuns(m.runs.map((r) => ({ name: r.name, metrics: r.metrics })));
+      title.textContent = `Comparing ${m.runs.map((r) => r.name).join(', ')}`;
+      return;
+    case 'stop':
+      worker.postMessage({ type: 'stop', runId: m.runId } satisfies ToWorker);
+      return;
+    case 'sample':
+      if (m.runId === runId) {
+        temperature = m.temperature;
+        temperatureSlider.set(m.temperature);
+        keepRows = m.keepRows;
+        requestSamples();
+      }
+      return;
+  }
+}
+
+// --------------------------------------------------------------------------------------------------------------
+// The worker (created from a blob: VS Code webviews cannot start workers from their resource URLs)
+
+const worker = await (async () => {
+  const source = await (await fetch(config.workerSrc)).text();
+  return new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+})();
+
+worker.onmessage = (event: MessageEvent<FromWorker>) => {
+  const m = event.data;
+  switch (m.type) {
+    case 'backend': {
+      backendLine.textContent = `${m.info.name} · ${m.info.adapter}`;
+      const skipped = m.info.fallbacks.map((f) => `${f.name}: ${f.reason}`);
+      fallbackNote.hidden = skipped.length === 0;
+      fallbackNote.textContent = `Running on ${m.info.name}, not the GPU's first choice — ${skipped.join('; ')}.`;
+      toHost({ type: 'backend', runId: m.runId, info: m.info });
+      return;
+    }
+    case 'model':
+      summary = m.summary;
+      inspector.setModel(m.summary);
+      drawKernelMasks(kernelsBox, m.summary);
+      setStatus(running ? 'training' : status.textContent ?? 'ready');
+      return;
+    case 'step':
+      chart.add({ step: m.step, split: 'train', nats: m.nats, bitsPerDim: m.bitsPerDim });
+      setStatus(`step ${m.step}/${experiment?.training.steps ?? '?'}`);
+      toHost(m);
+      return;
+    case 'eval':
+      chart.add({ step: m.step, split: 'test', nats: m.nats, bitsPerDim: m.bitsPerDim });
+      toHost(m);
+      return;
+    case 'samples':
+      addGrid(m.step, m.images);
+      toHost({ type: 'samples', runId: m.runId, step: m.step, png: m.png });
+      return;
+    case 'checkpoint':
+      toHost(m);
+      return;
+    case 'ended':
+      running = false;
+      setStatus(m.status);
+      if (m.error) {
+        errorNote.hidden = false;
+        errorNote.textContent = m.error;
+      }
+      toHost(m);
+      return;
+    case 'sampling':
+      sampleGrid.show(m.images, m.done ? Infinity : m.upTo + 1);
+      gridStatus.textContent = m.done ? `${m.images.count} new samples at temperature ${temperature.toFixed(2)}${keepRows ? `, completing ${keepRows} kept rows` : ''}.` : `drawing pixel ${m.upTo + 1} of ${m.images.height * m.images.width}…`;
+      if (m.done) {
+        running = false;
+        setStatus('ready');
+      }
+      return;
+    case 'gradient':
+      if (m.request === hoverRequest) inspector.showGradient(m.values);
+      return;
+    case 'error':
+      running = false;
+      errorNote.hidden = false;
+      errorNote.textContent = m.message;
+      setStatus('error');
+      toHost({ type: 'log', level: 'error', message: m.message });
+      return;
+  }
+};
+
+window.addEventListener('message', (event: MessageEvent) => {
+  const checked = validateHostMessage(event.data);
+  if (!checked.ok) {
+    toHost({ type: 'log', level: 'error', message: `rejected a message from the host: ${checked.reason}` });
+    return;
+  }
+  onHostMessage(checked.message);
+});
+
+toHost({ type: 'ready' });

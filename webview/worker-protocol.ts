@@ -1,0 +1,40 @@
+/**
+ * Messages between the panel's page and its worker (which owns TF.js). Internal to the webview: the contract with
+ * the extension host is src/protocol.ts.
+ */
+import type { Experiment } from '../src/experiment/types';
+import type { KernelGeometry } from '../src/model/masks';
+import type { BackendInfo, BackendPreference, ImageBatch } from '../src/protocol';
+
+export interface ModelSummary {
+  readonly type: string;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  readonly levels: number;
+  readonly parameters: number;
+  /** Every convolution, for the kernel-mask view. */
+  readonly layers: readonly { readonly name: string; readonly geometry: KernelGeometry; readonly inGroups: Int32Array; readonly outGroups: Int32Array }[];
+  /** The structural dependency field (see DepField.fromBits). */
+  readonly field: Uint32Array;
+}
+
+export type ToWorker =
+  | { readonly type: 'train'; readonly runId: string; readonly experiment: Experiment; readonly images: ImageBatch; readonly checkpoint: Uint8Array | null; readonly backend: BackendPreference; readonly wasmPaths: string }
+  | { readonly type: 'load'; readonly runId: string; readonly experiment: Experiment; readonly checkpoint: Uint8Array | null; readonly backend: BackendPreference; readonly wasmPaths: string }
+  | { readonly type: 'stop'; readonly runId: string }
+  | { readonly type: 'sample'; readonly runId: string; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number; readonly prefix: Uint8Array | null }
+  | { readonly type: 'gradient'; readonly request: number; readonly image: Uint8Array; readonly i: number; readonly j: number; readonly c: number };
+
+export type FromWorker =
+  | { readonly type: 'backend'; readonly runId: string; readonly info: BackendInfo }
+  | { readonly type: 'model'; readonly runId: string; readonly summary: ModelSummary }
+  | { readonly type: 'step'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly imagesPerSecond: number; readonly seconds: number }
+  | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean }
+  | { readonly type: 'samples'; readonly runId: string; readonly step: number; readonly images: ImageBatch; readonly png: Uint8Array }
+  | { readonly type: 'checkpoint'; readonly runId: string; readonly step: number; readonly kinds: ('latest' | 'best')[]; readonly bytes: Uint8Array }
+  | { readonly type: 'ended'; readonly runId: string; readonly status: 'finished' | 'stopped' | 'failed'; readonly step: number; readonly error?: string }
+  /** Samples being drawn: the images so far (pixels after `upTo` not drawn yet). */
+  | { readonly type: 'sampling'; readonly runId: string; readonly images: ImageBatch; readonly upTo: number; readonly done: boolean }
+  | { readonly type: 'gradient'; readonly request: number; readonly values: Float32Array }
+  | { readonly type: 'error'; readonly message: string };
