@@ -106,6 +106,8 @@ export class LossChart {
     const width = Math.max(200, this.container.clientWidth);
     const height = Math.max(160, this.container.clientHeight - 8);
     const data = this.data();
+    // What a reader (or a test) can check without reading pixels: points per run, train/test.
+    this.container.dataset.points = this.pointCounts.map((p) => p.join('/')).join(',');
     if (this.plot) {
       this.plot.setData(data);
       return;

@@ -141,7 +141,7 @@ export class Inspector {
 export function drawKernelMasks(container: HTMLElement, summary: ModelSummary): void {
   container.replaceChildren();
   const G = summary.channels;
-  const cell = G === 3 ? 12 : 10;
+  const cell = G === 3 ? 18 : 14;
   for (const layer of summary.layers) {
     const { geometry: g } = layer;
     // Show the whole k×k kernel: the rows below the centre, which are never stored, as the zeros they are.

@@ -26,6 +26,19 @@ function toHost(message: PanelMessage, transfer?: Transferable[]): void {
 }
 
 // --------------------------------------------------------------------------------------------------------------
+// State
+
+let runId: string | null = null;
+let experiment: Experiment | null = null;
+let levels = 2;
+let summary: ModelSummary | null = null;
+let running = false;
+const grids: { step: number; images: ImageBatch }[] = [];
+let datasetImages: ImageBatch | null = null;
+let hoverRequest = 0;
+let lastHover: { hit: GridHit; grid: ImageGrid } | null = null;
+
+// --------------------------------------------------------------------------------------------------------------
 // Layout
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { className?: string } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -100,19 +113,6 @@ document.getElementById('app')!.append(
     el('section', { className: 'card wide' }, el('h2', { textContent: 'Kernel masks (blue: connected; rows: input colour group, columns: output group; yellow: centre)' }), kernelsBox),
   ),
 );
-
-// --------------------------------------------------------------------------------------------------------------
-// State
-
-let runId: string | null = null;
-let experiment: Experiment | null = null;
-let levels = 2;
-let summary: ModelSummary | null = null;
-let running = false;
-const grids: { step: number; images: ImageBatch }[] = [];
-let datasetImages: ImageBatch | null = null;
-let hoverRequest = 0;
-let lastHover: { hit: GridHit; grid: ImageGrid } | null = null;
 
 const sampleGrid = new ImageGrid(gridBox, () => levels, (hit, grid) => hover(hit, grid));
 const datasetGrid = new ImageGrid(datasetBox, () => levels, (hit, grid) => hover(hit, grid));
@@ -338,5 +338,8 @@ window.addEventListener('message', (event: MessageEvent) => {
   }
   onHostMessage(checked.message);
 });
+
+// A blocked resource is a bug worth hearing about, not a silent blank.
+document.addEventListener('securitypolicyviolation', (e) => toHost({ type: 'log', level: 'error', message: `blocked by the content security policy: ${e.violatedDirective} ${e.blockedURI}` }));
 
 toHost({ type: 'ready' });

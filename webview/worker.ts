@@ -154,4 +154,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   task.catch((error: Error) => post({ type: 'error', message: error.message }));
 };
 
+self.addEventListener('securitypolicyviolation', (e) => {
+  const v = e as SecurityPolicyViolationEvent;
+  post({ type: 'error', message: `blocked by the content security policy: ${v.violatedDirective} ${v.blockedURI}` });
+});
+
 tf.env().set('PROD', true);

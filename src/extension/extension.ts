@@ -1,12 +1,141 @@
 /**
- * The VS Code extension host. For now it only announces itself; the commands, the experiment tree and the
- * training panel arrive with the extension itself. The host never imports TF.js: the engine runs in the webview.
+ * Pixel Lab's extension host: commands, the experiments view, the panel and its serializer. The host never imports
+ * TF.js — models train in the panel's worker — and it is the only writer of files, always inside a run folder.
  */
+import { copyFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import * as vscode from 'vscode';
+import { RunFolder } from '../runs/run-folder';
+import { PANEL_TYPE, PixelLabPanel } from './panel';
+import { TrainingController } from './training';
+import { ExperimentItem, ExperimentsTree, RunItem } from './tree';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Pixel Lab');
-  context.subscriptions.push(log);
+  const panel = new PixelLabPanel(context.extensionUri, log);
+  const tree = new ExperimentsTree();
+  const training = new TrainingController(panel, log, () => tree.refresh());
+  const watcher = vscode.workspace.createFileSystemWatcher('**/{*.pixel.json,run.json}');
+  context.subscriptions.push(log, training, watcher, vscode.window.registerTreeDataProvider('pixelLab.experiments', tree));
+  for (const event of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) context.subscriptions.push(event(() => tree.refresh()));
+
+  const pickExperiment = async (item?: ExperimentItem | vscode.Uri): Promise<string | undefined> => {
+    if (item instanceof ExperimentItem) return item.file;
+    if (item instanceof vscode.Uri) return item.fsPath;
+    const active = vscode.window.activeTextEditor?.document;
+    if (active?.fileName.endsWith('.pixel.json')) {
+      if (active.isDirty) await active.save();
+      return active.fileName;
+    }
+    const files = await vscode.workspace.findFiles('**/*.pixel.json', '**/{node_modules,runs}/**');
+    if (files.length === 0) {
+      void vscode.window.showInformationMessage('No *.pixel.json experiment in this workspace. Create one with "Pixel Lab: New Experiment".');
+      return undefined;
+    }
+    const choice = await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), file: f.fsPath })), { placeHolder: 'Experiment to train' });
+    return choice?.file;
+  };
+  const pickRun = async (item: RunItem | undefined, placeHolder: string, filter: (status: string) => boolean = () => true): Promise<string | undefined> => {
+    if (item instanceof RunItem) return item.dir;
+    const runs = (await tree.allRuns()).filter((r) => filter(r.status));
+    if (runs.length === 0) {
+      void vscode.window.showInformationMessage('No matching runs yet: train an experiment first.');
+      return undefined;
+    }
+    return (await vscode.window.showQuickPick(runs, { placeHolder }))?.dir;
+  };
+
+  const command = (id: string, run: (...args: never[]) => unknown) =>
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: never[]) => {
+        try {
+          await run(...args);
+        } catch (error) {
+          log.appendLine(`${id}: ${(error as Error).stack ?? error}`);
+          void vscode.window.showErrorMessage(`Pixel Lab: ${(error as Error).message}`);
+        }
+      }),
+    );
+
+  command('pixelLab.trainExperiment', async (item?: ExperimentItem | vscode.Uri) => {
+    const file = await pickExperiment(item);
+    if (file) await training.train(file);
+  });
+  command('pixelLab.stopTraining', () => training.stop());
+  command('pixelLab.resumeRun', async (item?: RunItem) => {
+    const dir = await pickRun(item, 'Run to resume', (s) => s === 'stopped' || s === 'failed');
+    if (dir) await training.resume(dir);
+  });
+  command('pixelLab.sampleFromRun', async (item?: RunItem) => {
+    const dir = await pickRun(item, 'Run to sample from');
+    if (dir) await training.sample(dir);
+  });
+  command('pixelLab.showRun', async (item?: RunItem) => {
+    const dir = await pickRun(item, 'Run to show');
+    if (dir) await training.show(dir);
+  });
+  command('pixelLab.openPanel', async () => {
+    const running = training.running;
+    if (running) await panel.open();
+    else {
+      const latest = (await tree.allRuns())[0];
+      if (latest) await training.show(latest.dir);
+      else await panel.open();
+    }
+  });
+  command('pixelLab.compareRuns', async () => {
+    const runs = await tree.allRuns();
+    const chosen = await vscode.window.showQuickPick(runs, { canPickMany: true, placeHolder: 'Runs to compare (their loss curves, overlaid)' });
+    if (chosen?.length) await training.compare(chosen.map((c) => c.dir));
+  });
+  command('pixelLab.newExperiment', async () => {
+    const examples = path.join(context.extensionUri.fsPath, 'examples');
+    const templates = readdirSync(examples).filter((f) => f.endsWith('.pixel.json'));
+    const template = await vscode.window.showQuickPick(templates.map((f) => ({ label: f.replace('.pixel.json', ''), file: f })), { placeHolder: 'Start from which example?' });
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!template || !folder) {
+      if (!folder) void vscode.window.showErrorMessage('Open a folder first: the experiment file is created in it.');
+      return;
+    }
+    const name = await vscode.window.showInputBox({ prompt: 'Experiment file name', value: template.label, validateInput: (v) => (/^[\w.-]+$/.test(v) ? null : 'letters, digits, ".", "-" and "_" only') });
+    if (!name) return;
+    const target = path.join(folder.uri.fsPath, `${name}.pixel.json`);
+    if (existsSync(target)) {
+      void vscode.window.showErrorMessage(`${target} already exists.`);
+      return;
+    }
+    copyFileSync(path.join(examples, template.file), target);
+    await vscode.window.showTextDocument(vscode.Uri.file(target));
+    tree.refresh();
+  });
+  command('pixelLab.revealRun', async (item?: RunItem) => {
+    const dir = await pickRun(item, 'Run to reveal');
+    if (dir) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(path.join(dir, 'run.json')));
+  });
+  command('pixelLab.deleteRun', async (item?: RunItem) => {
+    const dir = await pickRun(item, 'Run to delete');
+    if (!dir) return;
+    if (training.running?.dir === dir) {
+      void vscode.window.showErrorMessage('This run is training: stop it before deleting it.');
+      return;
+    }
+    const choice = await vscode.window.showWarningMessage(`Delete the run folder ${dir}, with its checkpoints and samples?`, { modal: true }, 'Delete');
+    if (choice !== 'Delete') return;
+    RunFolder.open(dir); // refuses anything that is not a run folder
+    rmSync(dir, { recursive: true });
+    tree.refresh();
+  });
+  command('pixelLab.refresh', () => tree.refresh());
+
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, {
+      async deserializeWebviewPanel(webview: vscode.WebviewPanel, state: unknown) {
+        panel.adopt(webview);
+        const runId = (state as { runId?: unknown } | undefined)?.runId;
+        if (typeof runId === 'string' && existsSync(path.join(runId, 'run.json'))) await training.show(runId);
+      },
+    }),
+  );
   log.appendLine(`Pixel Lab ${context.extension.packageJSON.version} activated`);
 }
 

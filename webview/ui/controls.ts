@@ -2,9 +2,9 @@
  * The panel's controls, from @vscode/webview-ui-toolkit — kept behind these few functions so that the toolkit
  * (deprecated upstream) can be swapped without touching the panel.
  */
-import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeCheckbox, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
 
-provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeCheckbox(), vsCodeDropdown(), vsCodeOption(), vsCodeBadge());
+provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeCheckbox(), vsCodeDropdown(), vsCodeOption());
 
 export function button(label: string, onClick: () => void, appearance: 'primary' | 'secondary' = 'primary'): HTMLElement {
   const b = document.createElement('vscode-button');
@@ -40,8 +40,11 @@ export function dropdown(options: readonly { value: string; label: string }[], o
   return d;
 }
 
+/** A status badge. Not the toolkit's: its template sets an inline style attribute, which the panel's content
+ *  security policy (rightly) blocks. */
 export function badge(text: string): HTMLElement {
-  const b = document.createElement('vscode-badge');
+  const b = document.createElement('span');
+  b.className = 'badge';
   b.textContent = text;
   return b;
 }

@@ -1,0 +1,99 @@
+/**
+ * The host's view of experiments and runs on disk (no `vscode` here, so it is tested directly): where an
+ * experiment's runs live, what the panel needs to show a run, and the rule that the host writes only inside a run
+ * folder.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadImages } from '../data/node-load';
+import { type Experiment, ExperimentError, imageShape, parseExperiment } from '../experiment/experiment';
+import type { ImageBatch, Metric, RunView } from '../protocol';
+import { RunFolder } from '../runs/run-folder';
+
+/** The experiment's name: its "name" field, else the file name (without parsing the whole file strictly). */
+export function experimentName(file: string): string {
+  try {
+    const name = (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name;
+    if (typeof name === 'string' && name) return name;
+  } catch {
+    // a broken file still has a name in the tree
+  }
+  return path.basename(file).replace(/\.pixel\.json$/, '');
+}
+
+/** Where runs of an experiment file are created: runs/<name>/ beside it. */
+export function runsFolder(experimentFile: string): string {
+  return path.join(path.dirname(experimentFile), 'runs', experimentName(experimentFile));
+}
+
+/** The run folders of an experiment, newest first. */
+export function listRuns(experimentFile: string): RunFolder[] {
+  const parent = runsFolder(experimentFile);
+  if (!existsSync(parent)) return [];
+  return readdirSync(parent)
+    .filter((d) => existsSync(path.join(parent, d, 'run.json')))
+    .sort()
+    .reverse()
+    .map((d) => RunFolder.open(path.join(parent, d)));
+}
+
+/**
+ * A path the panel names, resolved inside the run folder — or an error: the host writes nowhere else, whatever a
+ * message says.
+ */
+export function insideRunFolder(runDir: string, relative: string): string {
+  const root = path.resolve(runDir);
+  const target = path.resolve(root, relative);
+  if (path.isAbsolute(relative) || (target !== root && !target.startsWith(root + path.sep))) {
+    throw new Error(`refused to write ${JSON.stringify(relative)}: it is outside the run folder ${root}`);
+  }
+  return target;
+}
+
+/** The experiment as the panel receives it: parsed, defaults filled in, and the image shape made explicit. */
+export interface PreparedExperiment {
+  readonly experiment: Experiment;
+  readonly text: string;
+  readonly images: ImageBatch | null;
+  readonly warnings: string[];
+}
+
+/** Parse an experiment and (when `withImages`) load its images; throws ExperimentError with positions. */
+export function prepareExperiment(file: string, text: string, withImages: boolean): PreparedExperiment {
+  const parsed = parseExperiment(text, file);
+  const needImages = withImages || parsed.data.dataset === 'idx';
+  const loaded = needImages ? loadImages(parsed, file, text) : null;
+  const shape = imageShape(parsed, loaded?.set);
+  const experiment: Experiment = { ...parsed, data: { ...parsed.data, ...shape } };
+  const images = loaded && withImages ? { data: loaded.set.images, count: loaded.set.count, ...shape } : null;
+  return { experiment, text, images, warnings: loaded?.warnings ?? [] };
+}
+
+/** Everything the panel needs to show a run from disk. */
+export function runView(run: RunFolder): RunView {
+  const info = run.info;
+  const text = readFileSync(run.experimentFile, 'utf8');
+  let experiment: Experiment;
+  try {
+    experiment = prepareExperiment(info.experimentFile, text, false).experiment;
+  } catch (error) {
+    if (error instanceof ExperimentError) throw new Error(`the run's experiment snapshot is no longer valid: ${error.message}`);
+    throw error;
+  }
+  const metrics: Metric[] = run.metrics().map(({ step, split, nats, bitsPerDim }) => ({ step, split, nats, bitsPerDim }));
+  const grids = run
+    .sampleFiles()
+    .map((file) => ({ step: Number(/step-(\d+)\.png$/.exec(file)![1]), png: new Uint8Array(readFileSync(file)) }));
+  return {
+    runId: run.dir,
+    name: `${info.experiment} · ${path.basename(run.dir)}`,
+    status: info.status,
+    step: info.step,
+    steps: info.steps,
+    ...(info.backend ? { backend: info.backend } : {}),
+    metrics,
+    grids,
+    experiment: JSON.stringify(experiment),
+    checkpoint: run.readCheckpoint('best') ?? run.readCheckpoint('latest'),
+  };
+}

@@ -1,0 +1,71 @@
+/** The Pixel Lab view: experiments in the workspace, and under each its runs with their status. */
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunStatus } from '../runs/run-folder';
+import { experimentName, listRuns } from './runs';
+
+export class ExperimentItem extends vscode.TreeItem {
+  constructor(readonly file: string) {
+    super(experimentName(file), vscode.TreeItemCollapsibleState.Expanded);
+    this.contextValue = 'experiment';
+    this.iconPath = new vscode.ThemeIcon('beaker');
+    this.resourceUri = vscode.Uri.file(file);
+    this.description = vscode.workspace.asRelativePath(file);
+    this.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(file)] };
+  }
+}
+
+const ICONS: Record<RunStatus, vscode.ThemeIcon> = {
+  running: new vscode.ThemeIcon('loading~spin'),
+  finished: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
+  stopped: new vscode.ThemeIcon('debug-pause'),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+};
+
+export class RunItem extends vscode.TreeItem {
+  constructor(readonly dir: string, status: RunStatus, step: number, steps: number, best: number | null | undefined, error?: string) {
+    super(path.basename(dir), vscode.TreeItemCollapsibleState.None);
+    this.contextValue = `run-${status}`;
+    this.iconPath = ICONS[status];
+    this.description = `${status} · ${step}/${steps}${best != null ? ` · ${best.toFixed(1)} nats` : ''}`;
+    this.tooltip = error ? `${status}: ${error}` : `${status} at step ${step} of ${steps}`;
+    this.command = { command: 'pixelLab.showRun', title: 'Show', arguments: [this] };
+  }
+}
+
+type Item = ExperimentItem | RunItem;
+
+export class ExperimentsTree implements vscode.TreeDataProvider<Item> {
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.emitter.event;
+
+  refresh(): void {
+    this.emitter.fire();
+  }
+
+  getTreeItem(item: Item): vscode.TreeItem {
+    return item;
+  }
+
+  async getChildren(item?: Item): Promise<Item[]> {
+    if (!item) {
+      const files = await vscode.workspace.findFiles('**/*.pixel.json', '**/{node_modules,runs}/**');
+      return files.map((f) => new ExperimentItem(f.fsPath)).sort((a, b) => String(a.label).localeCompare(String(b.label)));
+    }
+    if (item instanceof ExperimentItem) {
+      return listRuns(item.file).map((run) => {
+        const info = run.info;
+        return new RunItem(run.dir, info.status, info.step, info.steps, info.bestTestNats, info.error);
+      });
+    }
+    return [];
+  }
+
+  /** Every run of every experiment, for pickers. */
+  async allRuns(): Promise<{ label: string; description: string; dir: string; status: RunStatus }[]> {
+    const experiments = (await this.getChildren()) as ExperimentItem[];
+    return experiments.flatMap((e) =>
+      listRuns(e.file).map((run) => ({ label: `${experimentName(e.file)} · ${path.basename(run.dir)}`, description: `${run.info.status} · step ${run.info.step}`, dir: run.dir, status: run.info.status })),
+    );
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The panel app in headless Chromium (Debian's, through playwright-core), served with the real page and content
+ * security policy, in a harness that stands in for VS Code's webview API and plays the host's side of the
+ * protocol: a tiny model trains on WebGPU and on wasm, the chart gains points, the grid gains samples, hovering
+ * gives a mask with nothing at or after the pixel, and a malformed message is rejected. Screenshots of the panel
+ * (dark and light) are written to test-output/.
+ */
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadImages } from '../../src/data/node-load';
+import { imageShape, parseExperiment } from '../../src/experiment/experiment';
+import { makeNonce, panelHtml } from '../../src/extension/html';
+
+const ROOT = path.join(__dirname, '..', '..');
+const OUTPUT = path.join(ROOT, 'test-output');
+const TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.map': 'application/json' };
+
+let server: Server;
+let origin = '';
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(ROOT, 'dist', 'webview', 'main.js'))) throw new Error('the panel is not built: run npm run build');
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', origin);
+    if (url.pathname === '/') {
+      const theme = url.searchParams.get('theme') === 'light' ? 'light' : 'dark';
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(
+        panelHtml({
+          cspSource: origin,
+          nonce: makeNonce(),
+          scriptUri: `${origin}/dist/webview/main.js`,
+          workerUri: `${origin}/dist/webview/worker.js`,
+          wasmPaths: `${origin}/dist/webview/`,
+          styleUris: [`${origin}/test/browser/theme-${theme}.css`, `${origin}/dist/webview/main.css`, `${origin}/media/panel.css`],
+          preludeUris: [`${origin}/test/browser/fake-vscode.js`],
+        }).replace('<body ', `<body class="vscode-${theme}" `),
+      );
+      return;
+    }
+    const file = path.join(ROOT, path.normalize(url.pathname));
+    if (!file.startsWith(ROOT) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--enable-unsafe-webgpu'],
+  });
+  mkdirSync(OUTPUT, { recursive: true });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+/** A tiny experiment on 10×10 MNIST digits, as the host would send it: parsed, defaults and shape filled in. */
+function tinyTraining(backend: string) {
+  const text = JSON.stringify({
+    name: 'tiny',
+    model: { type: 'pixelcnn', layers: 1, hidden: 8, firstKernel: 5, kernel: 3, outputHidden: 8 },
+    data: { dataset: 'mnist', limit: 120, height: 10, width: 10, levels: 2, binarize: 'fixed', testFraction: 0.2 },
+    training: { steps: 8, batchSize: 8, evalEvery: 4, evalImages: 16, sampleEvery: 8, checkpointEvery: 4, backend },
+    sampling: { count: 4 },
+  });
+  const e = parseExperiment(text, 'tiny.pixel.json');
+  const { set } = loadImages(e, path.join(ROOT, 'tiny.pixel.json'), text);
+  const shape = imageShape(e, set);
+  return {
+    type: 'train',
+    runId: `run-${backend}`,
+    name: `tiny (${backend})`,
+    experiment: JSON.stringify({ ...e, data: { ...e.data, ...shape } }),
+    images: { data: { __bytes: Buffer.from(set.images).toString('base64') }, count: set.count, ...shape },
+    checkpoint: null,
+    backend,
+  };
+}
+
+type Sent = { type: string; [key: string]: unknown };
+
+async function sent(page: Page): Promise<Sent[]> {
+  return page.evaluate(() =>
+    (window as unknown as { __sent: Sent[] }).__sent.map((m) => {
+      const small: Sent = { type: m.type };
+      for (const [k, v] of Object.entries(m)) small[k] = v instanceof Uint8Array ? { bytes: v.length, head: Array.from(v.subarray(0, 4)) } : v;
+      return small;
+    }),
+  );
+}
+
+async function waitForMessage(page: Page, type: string, timeout: number): Promise<Sent> {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const found = (await sent(page)).find((m) => m.type === type);
+    if (found) return found;
+    if (Date.now() > end) throw new Error(`no '${type}' message within ${timeout} ms; got ${(await sent(page)).map((m) => m.type).join(', ')}`);
+    await page.waitForTimeout(250);
+  }
+}
+
+async function openPanel(theme: 'dark' | 'light'): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  await page.goto(`${origin}/?theme=${theme}`);
+  await waitForMessage(page, 'ready', 30_000);
+  return page;
+}
+
+describe.each([['webgpu'], ['wasm']])('the panel on %s', (backend) => {
+  it('trains, draws curves and samples, and inspects a hovered pixel', async () => {
+    const page = await openPanel('dark');
+    await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), tinyTraining(backend));
+    const ended = await waitForMessage(page, 'ended', 240_000);
+    expect(ended).toMatchObject({ status: 'finished', step: 8 });
+    const messages = await sent(page);
+    const chosen = messages.find((m) => m.type === 'backend') as unknown as { info: { name: string; adapter: string } };
+    expect(chosen.info.name).toBe(backend);
+    await expect.poll(() => page.locator('.backend').textContent()).toContain(backend);
+    expect(messages.filter((m) => m.type === 'step')).toHaveLength(8);
+    expect(messages.filter((m) => m.type === 'eval').map((m) => m.step)).toEqual([4, 8]);
+    const samples = messages.find((m) => m.type === 'samples') as unknown as { png: { head: number[] } };
+    expect(samples.png.head).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    expect(messages.filter((m) => m.type === 'checkpoint').map((m) => m.step)).toEqual([4, 8]);
+    expect(messages.filter((m) => m.type === 'log' && m.level === 'error')).toEqual([]);
+
+    // The chart has every point; the grid shows the samples of the last step.
+    await expect.poll(() => page.locator('.chart').getAttribute('data-points')).toBe('8/2');
+    await expect.poll(() => page.locator('.caption').first().textContent()).toBe('Samples at step 8.');
+
+    // Hover a sample pixel: the structural mask comes at once, nothing at or after the pixel; then the gradient.
+    const canvas = page.locator('.grid canvas').first();
+    const box = (await canvas.boundingBox())!;
+    const gridWidth = await canvas.evaluate((c: HTMLCanvasElement) => c.width);
+    const unit = box.width / gridWidth; // screen pixels per image pixel (grid drawn at one canvas pixel each)
+    await page.mouse.move(box.x + (1 + 6 + 0.5) * unit, box.y + (1 + 5 + 0.5) * unit); // image 0, pixel (5, 6)
+    const caption = page.locator('.inspector-pair figcaption + canvas + p').first();
+    await expect.poll(() => caption.textContent()).toContain('x[5,6] of sample 1 depends on');
+    await expect.poll(() => caption.getAttribute('data-leaks')).toBe('0');
+    expect(Number(await caption.getAttribute('data-dependencies'))).toBeGreaterThan(10);
+    await expect.poll(() => page.locator('.inspector-pair p').nth(1).textContent(), { timeout: 60_000 }).toContain('input values move log p');
+
+    // The dataset images can be inspected the same way; the kernel masks are drawn.
+    expect(await page.locator('.kernel').count()).toBeGreaterThanOrEqual(4);
+    await page.screenshot({ path: path.join(OUTPUT, `panel-${backend}-dark.png`), fullPage: true });
+    await page.close();
+  });
+});
+
+describe('the panel', () => {
+  it('rejects malformed or unknown messages, says so to the host, and acts on none of them', async () => {
+    const page = await openPanel('light');
+    const post = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
+    await post({ type: 'train', runId: 5 });
+    await post({ type: 'format-disk' });
+    await post('hello');
+    await post({ type: 'stop', runId: 'x', extra: true });
+    await expect.poll(async () => (await sent(page)).filter((m) => m.type === 'log').length).toBe(4);
+    const logs = (await sent(page)).filter((m) => m.type === 'log').map((m) => m.message);
+    expect(logs).toEqual([
+      'rejected a message from the host: train.runId must be a string',
+      "rejected a message from the host: unknown host message type 'format-disk'",
+      'rejected a message from the host: host message without a type',
+      'rejected a message from the host: stop has unknown field extra',
+    ]);
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Pixel Lab');
+    await expect.poll(() => page.locator('.badge').first().textContent()).toBe('idle');
+    await page.screenshot({ path: path.join(OUTPUT, 'panel-idle-light.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('looks right in the light theme while training', async () => {
+    const page = await openPanel('light');
+    await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), tinyTraining('wasm'));
+    await waitForMessage(page, 'ended', 120_000);
+    const box = (await page.locator('.dataset canvas').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.12, box.y + box.height * 0.12);
+    await expect.poll(() => page.locator('.inspector-pair p').first().textContent()).toContain('of test image 1 depends on');
+    await page.screenshot({ path: path.join(OUTPUT, 'panel-wasm-light.png'), fullPage: true });
+    await page.close();
+  });
+});
