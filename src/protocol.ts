@@ -60,6 +60,8 @@ export type HostMessage =
       readonly images: ImageBatch;
       /** Resume from this checkpoint (null: a new run). */
       readonly checkpoint: Uint8Array | null;
+      /** The curves so far (a resumed run's, up to its checkpoint; empty for a new run). */
+      readonly metrics: readonly Metric[];
       readonly backend: BackendPreference;
     }
   | { readonly type: 'stop'; readonly runId: string }
@@ -133,7 +135,7 @@ const runView = shape({
 const HOST_MESSAGES: Record<HostMessage['type'], Record<string, Check>> = {
   show: { run: runView },
   compare: { runs: listOf(runView) },
-  train: { runId: string, name: string, experiment: string, images: imageBatch, checkpoint: nullable(bytes), backend: oneOf('auto', 'webgpu', 'webgl', 'wasm', 'cpu') },
+  train: { runId: string, name: string, experiment: string, images: imageBatch, checkpoint: nullable(bytes), metrics: listOf(metric), backend: oneOf('auto', 'webgpu', 'webgl', 'wasm', 'cpu') },
   stop: { runId: string },
   sample: { runId: string, count: positive, temperature: (v, p) => finite(v, p) ?? ((v as number) > 0 ? null : `${p} must be > 0`), seed: count, keepRows: count },
 };

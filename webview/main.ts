@@ -229,7 +229,7 @@ function onHostMessage(m: HostMessage): void {
       runId = m.runId;
       vscode.setState({ runId: m.runId });
       const e = adoptExperiment(m.name, m.experiment);
-      chart.setRuns([{ name: m.name, metrics: [] }]);
+      chart.setRuns([{ name: m.name, metrics: m.metrics }]);
       grids.length = 0;
       errorNote.hidden = true;
       showDataset(m.images, e);

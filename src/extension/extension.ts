@@ -132,7 +132,8 @@ export function activate(context: vscode.ExtensionContext): void {
       async deserializeWebviewPanel(webview: vscode.WebviewPanel, state: unknown) {
         panel.adopt(webview);
         const runId = (state as { runId?: unknown } | undefined)?.runId;
-        if (typeof runId === 'string' && existsSync(path.join(runId, 'run.json'))) await training.show(runId);
+        // Not awaited: VS Code shows the restored page only once this returns, and showing waits for that page.
+        if (typeof runId === 'string' && existsSync(path.join(runId, 'run.json'))) void training.show(runId).catch((e: Error) => log.appendLine(`restoring the panel: ${e.message}`));
       },
     }),
   );

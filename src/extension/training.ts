@@ -142,7 +142,8 @@ export class TrainingController implements vscode.Disposable {
     });
     this.status.text = `$(pulse) Pixel Lab: ${experiment.name} starting…`;
     this.status.show();
-    await this.panel.post({ type: 'train', runId: run.dir, name: experiment.name, experiment: JSON.stringify(experiment), images: prepared.images!, checkpoint, backend });
+    const metrics = run.metrics().map(({ step, split, nats, bitsPerDim }) => ({ step, split, nats, bitsPerDim }));
+    await this.panel.post({ type: 'train', runId: run.dir, name: experiment.name, experiment: JSON.stringify(experiment), images: prepared.images!, checkpoint, metrics, backend });
   }
 
   private onPanelMessage(m: PanelMessage): void {

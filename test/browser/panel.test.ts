@@ -84,6 +84,7 @@ function tinyTraining(backend: string) {
     experiment: JSON.stringify({ ...e, data: { ...e.data, ...shape } }),
     images: { data: { __bytes: Buffer.from(set.images).toString('base64') }, count: set.count, ...shape },
     checkpoint: null,
+    metrics: [],
     backend,
   };
 }

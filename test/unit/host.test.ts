@@ -26,7 +26,7 @@ describe('the message contract', () => {
     expect(validatePanelMessage({ type: 'samples', runId: 'r', step: 10, png }).ok).toBe(true);
     expect(validatePanelMessage({ type: 'step', runId: 'r', step: 1, nats: 90.5, bitsPerDim: 0.16, imagesPerSecond: 120, seconds: 0.1 }).ok).toBe(true);
     const images = { data: new Uint8Array(2 * 3 * 3), count: 2, height: 3, width: 3, channels: 1 };
-    expect(validateHostMessage({ type: 'train', runId: 'r', name: 'n', experiment: '{}', images, checkpoint: null, backend: 'wasm' }).ok).toBe(true);
+    expect(validateHostMessage({ type: 'train', runId: 'r', name: 'n', experiment: '{}', images, checkpoint: null, metrics: [], backend: 'wasm' }).ok).toBe(true);
   });
 
   it('rejects unknown types, missing or wrong fields, extra fields and JSON arrays where binary belongs, saying why', () => {
@@ -41,7 +41,7 @@ describe('the message contract', () => {
     expect(reason({ type: 'checkpoint', runId: 'r', step: 3, kinds: ['latest', 'elsewhere'], bytes: new Uint8Array(1) })).toBe("checkpoint.kinds[1] must be one of latest, best");
     expect(reason({ type: 'ended', runId: 'r', status: 'finished', step: 2, path: '/etc' })).toBe('ended has unknown field path');
     const images = { data: new Uint8Array(5), count: 2, height: 3, width: 3, channels: 1 };
-    expect(reason({ type: 'train', runId: 'r', name: 'n', experiment: '{}', images, checkpoint: null, backend: 'wasm' }, true)).toBe('train.images.data holds 5 values, not 2×3×3×1');
+    expect(reason({ type: 'train', runId: 'r', name: 'n', experiment: '{}', images, checkpoint: null, metrics: [], backend: 'wasm' }, true)).toBe('train.images.data holds 5 values, not 2×3×3×1');
     expect(reason({ type: 'sample', runId: 'r', count: 4, temperature: 0, seed: 1, keepRows: 0 }, true)).toBe('sample.temperature must be > 0');
   });
 });
