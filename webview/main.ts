@@ -157,7 +157,8 @@ function encoded(bytes: Uint8Array): Uint8Array {
   return Uint8Array.from(values);
 }
 
-function requestSamples(): void {
+/** Draw samples with the current model; a seed from the host makes them repeatable. */
+function requestSamples(seed = Math.floor(Math.random() * 1e9)): void {
   if (!runId || !experiment || !summary) return;
   const count = experiment.sampling.count;
   let prefix: Uint8Array | null = null;
@@ -168,7 +169,7 @@ function requestSamples(): void {
   }
   running = true;
   setStatus('sampling');
-  worker.postMessage({ type: 'sample', runId, count, temperature, seed: Math.floor(Math.random() * 1e9), keepRows: prefix ? keepRows : 0, prefix } satisfies ToWorker);
+  worker.postMessage({ type: 'sample', runId, count, temperature, seed, keepRows: prefix ? keepRows : 0, prefix } satisfies ToWorker);
 }
 
 function showDataset(images: ImageBatch, e: Experiment): void {
@@ -253,7 +254,7 @@ function onHostMessage(m: HostMessage): void {
         temperature = m.temperature;
         temperatureSlider.set(m.temperature);
         keepRows = m.keepRows;
-        requestSamples();
+        requestSamples(m.seed);
       }
       return;
   }

