@@ -5,7 +5,7 @@
  * run on disk; reload the window and find the panel restored; resume. Screenshots of every step go to
  * test-output/e2e-*.png.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Frame, type Page } from 'playwright-core';
@@ -91,6 +91,7 @@ const runJson = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'run.jso
 beforeAll(async () => {
   if (!existsSync(VSIX)) throw new Error(`${VSIX} is missing: run npm run package`);
   mkdirSync(OUTPUT, { recursive: true });
+  for (const old of readdirSync(OUTPUT).filter((f) => f.startsWith('e2e-'))) rmSync(path.join(OUTPUT, old));
   workspace = mkdtempSync(path.join(tmpdir(), 'pixel-lab-workspace-'));
   writeFileSync(path.join(workspace, 'tiny.pixel.json'), experiment('eight'));
   server = await startCodeServer(VSIX, workspace);
@@ -124,8 +125,18 @@ describe('Pixel Lab in VS Code', () => {
     const squiggles = page.locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error');
     await until('the schema diagnostic', async () => (await squiggles.count()) > 0);
     await screenshot('schema-error');
-    writeFileSync(path.join(workspace, 'tiny.pixel.json'), experiment(8));
+    // Fix it in the editor, as a user would: line 6 is `"hidden": "eight",`.
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+G');
+    await page.keyboard.type('6');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('End');
+    await page.keyboard.press('Shift+Home');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('"hidden": 8,');
+    await page.keyboard.press('Control+S');
     await until('the diagnostic to clear', async () => (await squiggles.count()) === 0);
+    await until('the fix saved', async () => readFileSync(path.join(workspace, 'tiny.pixel.json'), 'utf8') === experiment(8));
   });
 
   it('trains from the command palette: the panel names its backend, draws curves and samples; the status bar counts', async () => {
