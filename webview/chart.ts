@@ -15,6 +15,8 @@ interface RunCurves {
 
 const PALETTE = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
 
+const STEP_INCREMENTS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1000, 10000, 100000].map((p) => m * p)).sort((a, b) => a - b);
+
 function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
@@ -38,7 +40,11 @@ export class LossChart {
   private smoothing = 0.6;
   private plot: uPlot | null = null;
   private pending = false;
-  private readonly resize = new ResizeObserver(() => this.schedule(true));
+  private width = 0;
+  // Rebuild on a change of width only: the legend's wrapping changes the height, and must not loop.
+  private readonly resize = new ResizeObserver(() => {
+    if (this.container.clientWidth !== this.width) this.schedule(true);
+  });
 
   constructor(private readonly container: HTMLElement) {
     this.resize.observe(container);
@@ -103,8 +109,10 @@ export class LossChart {
   }
 
   private draw(): void {
-    const width = Math.max(200, this.container.clientWidth);
-    const height = Math.max(160, this.container.clientHeight - 8);
+    this.width = this.container.clientWidth;
+    const width = Math.max(200, this.width);
+    // A fixed plot height: the legend below it wraps to as many lines as the runs need.
+    const height = 230;
     const data = this.data();
     // What a reader (or a test) can check without reading pixels: points per run, train/test.
     this.container.dataset.points = this.pointCounts.map((p) => p.join('/')).join(',');
@@ -115,13 +123,16 @@ export class LossChart {
     const foreground = cssVar('--vscode-foreground', '#ccc');
     const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.25)');
     const series: uPlot.Series[] = [{ label: 'step' }];
+    const single = this.runs.length === 1;
     this.runs.forEach((run, k) => {
+      // One run: train blue, test orange. Several: a colour per run, its test curve dashed with points.
       const colour = cssVar(PALETTE[k % PALETTE.length], '#3794ff');
-      const label = this.runs.length > 1 ? `${run.name} ` : '';
+      const testColour = single ? cssVar('--vscode-charts-orange', '#d18616') : colour;
+      const label = single ? '' : `${run.name} `;
       series.push(
-        { label: `${label}train (raw)`, stroke: colour, alpha: 0.25, width: 1, spanGaps: true, points: { show: false } },
+        { label: `${label}train (raw)`, stroke: colour, alpha: 0.25, width: 1, spanGaps: true, points: { show: false }, class: single ? undefined : 'raw' },
         { label: `${label}train`, stroke: colour, width: 2, spanGaps: true, points: { show: false } },
-        { label: `${label}test`, stroke: cssVar('--vscode-charts-orange', '#d18616'), dash: k > 0 ? [6, 4] : undefined, width: 2, spanGaps: true, points: { show: true, size: 6 } },
+        { label: `${label}test`, stroke: testColour, dash: single ? undefined : [6, 4], width: 2, spanGaps: true, points: { show: true, size: 6 } },
       );
     });
     const axis = { stroke: foreground, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
@@ -132,7 +143,8 @@ export class LossChart {
         series,
         scales: { x: { time: false }, y: { distr: this.log ? 3 : 1 } },
         axes: [
-          { ...axis, label: 'step' },
+          // Steps are whole numbers: no tick at step 2.5.
+          { ...axis, label: 'step', incrs: STEP_INCREMENTS },
           { ...axis, label: this.unit === 'nats' ? 'NLL (nats per image)' : 'NLL (bits/dim)', size: 60 },
         ],
         legend: { live: true },

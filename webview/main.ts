@@ -49,7 +49,8 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
 
 const title = el('h1', { textContent: 'Pixel Lab' });
 const status = badge('idle');
-const backendLine = el('span', { className: 'backend', textContent: 'no backend yet' });
+status.classList.add('run-only');
+const backendLine = el('span', { className: 'backend run-only', textContent: 'no backend yet' });
 const fallbackNote = el('p', { className: 'notice', hidden: true });
 const errorNote = el('p', { className: 'notice error', hidden: true });
 const stopButton = button('Stop', () => runId && worker.postMessage({ type: 'stop', runId } satisfies ToWorker), 'secondary');
@@ -67,6 +68,7 @@ const datasetBox = el('div', { className: 'grid dataset' });
 const inspectorBox = el('div');
 const inspector = new Inspector(inspectorBox);
 const kernelsBox = el('div', { className: 'kernels' });
+const comparisonBox = el('div');
 let outputChannel = 0;
 const channelPicker = dropdown(
   [
@@ -84,7 +86,7 @@ document.getElementById('app')!.append(
   el('header', { className: 'bar' }, title, status, backendLine),
   fallbackNote,
   errorNote,
-  el('section', { className: 'controls' }, stopButton, sampleButton, temperatureSlider.element, keepSlider.element),
+  el('section', { className: 'controls run-only' }, stopButton, sampleButton, temperatureSlider.element, keepSlider.element),
   el(
     'div',
     { className: 'layout' },
@@ -107,10 +109,11 @@ document.getElementById('app')!.append(
       ),
       chartBox,
     ),
-    el('section', { className: 'card' }, el('h2', { textContent: 'Samples' }), gridBox, stepSlider.element, gridStatus),
-    el('section', { className: 'card' }, el('h2', { textContent: 'Dataset (test images)' }), datasetBox),
-    el('section', { className: 'card inspector-card' }, el('div', { className: 'toolbar' }, el('h2', { textContent: 'What this pixel depends on' }), channelPicker), inspectorBox),
-    el('section', { className: 'card wide' }, el('h2', { textContent: 'Kernel masks (blue: connected; rows: input colour group, columns: output group; yellow: centre)' }), kernelsBox),
+    el('section', { className: 'card compare-only' }, el('h2', { textContent: 'Runs compared' }), comparisonBox),
+    el('section', { className: 'card run-only' }, el('h2', { textContent: 'Samples' }), gridBox, stepSlider.element, gridStatus),
+    el('section', { className: 'card run-only' }, el('h2', { textContent: 'Dataset (test images)' }), datasetBox),
+    el('section', { className: 'card inspector-card run-only' }, el('div', { className: 'toolbar' }, el('h2', { textContent: 'What this pixel depends on' }), channelPicker), inspectorBox),
+    el('section', { className: 'card wide run-only' }, el('h2', { textContent: 'Kernel masks (blue: connected; rows: input colour group, columns: output group; yellow: centre)' }), kernelsBox),
   ),
 );
 
@@ -206,7 +209,36 @@ function adoptExperiment(name: string, json: string): Experiment {
   return e;
 }
 
+/** One run's panel (training or a finished run), or the comparison of several runs' curves. */
+function setComparing(on: boolean): void {
+  document.body.classList.toggle('comparing', on);
+}
+
+/** The numbers a comparison is read for: how far each run got, and its best test NLL. */
+function showComparison(runs: readonly RunView[]): void {
+  const fixed = (v: number | undefined, digits: number) => (v === undefined ? '–' : v.toFixed(digits));
+  const rows = runs.map((r) => {
+    const train = r.metrics.filter((m) => m.split === 'train');
+    const test = r.metrics.filter((m) => m.split === 'test');
+    const best = test.reduce<(typeof test)[number] | undefined>((b, m) => (b === undefined || m.nats < b.nats ? m : b), undefined);
+    return el(
+      'tr',
+      {},
+      el('th', { scope: 'row', textContent: r.name }),
+      el('td', { textContent: r.status }),
+      el('td', { textContent: `${r.step}/${r.steps}` }),
+      el('td', { textContent: fixed(train.at(-1)?.nats, 2) }),
+      el('td', { textContent: fixed(best?.nats, 2) }),
+      el('td', { textContent: fixed(best?.bitsPerDim, 4) }),
+      el('td', { textContent: best ? String(best.step) : '–' }),
+    );
+  });
+  const head = el('tr', {}, ...['run', 'status', 'step', 'last train (nats)', 'best test (nats)', 'best test (bits/dim)', 'at step'].map((h) => el('th', { scope: 'col', textContent: h })));
+  comparisonBox.replaceChildren(el('table', { className: 'comparison' }, el('thead', {}, head), el('tbody', {}, ...rows)));
+}
+
 async function showRun(run: RunView): Promise<void> {
+  setComparing(false);
   runId = run.runId;
   vscode.setState({ runId: run.runId });
   const e = adoptExperiment(run.name, run.experiment);
@@ -227,6 +259,7 @@ async function showRun(run: RunView): Promise<void> {
 function onHostMessage(m: HostMessage): void {
   switch (m.type) {
     case 'train': {
+      setComparing(false);
       runId = m.runId;
       vscode.setState({ runId: m.runId });
       const e = adoptExperiment(m.name, m.experiment);
@@ -244,7 +277,9 @@ function onHostMessage(m: HostMessage): void {
       return;
     case 'compare':
       chart.setRuns(m.runs.map((r) => ({ name: r.name, metrics: r.metrics })));
-      title.textContent = `Comparing ${m.runs.map((r) => r.name).join(', ')}`;
+      title.textContent = `Comparing ${m.runs.length} runs`;
+      showComparison(m.runs);
+      setComparing(true);
       return;
     case 'stop':
       worker.postMessage({ type: 'stop', runId: m.runId } satisfies ToWorker);

@@ -180,6 +180,35 @@ describe('the panel', () => {
     await page.close();
   });
 
+  it('overlays the curves of several runs when comparing', async () => {
+    const page = await openPanel('dark');
+    const run = (name: string, steps: number, scale: number) => ({
+      runId: name,
+      name,
+      status: 'finished',
+      step: steps,
+      steps,
+      metrics: Array.from({ length: steps }, (_, k) => ({ step: k + 1, split: k % 5 === 4 ? 'test' : 'train', nats: scale * (100 - k), bitsPerDim: (scale * (100 - k)) / (784 * Math.LN2) })),
+      grids: [],
+      experiment: '{}',
+      checkpoint: null,
+    });
+    await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), { type: 'compare', runs: [run('pixelcnn', 20, 1), run('row-lstm', 10, 0.9)] });
+    await expect.poll(() => page.locator('.chart').getAttribute('data-points')).toBe('16/4,8/2');
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Comparing 2 runs');
+    // The table a comparison is read for: last train NLL, and the best test NLL with its step.
+    const rows = await page.locator('table.comparison tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    expect(rows).toEqual([
+      ['pixelcnn', 'finished', '20/20', '82.00', '81.00', (81 / (784 * Math.LN2)).toFixed(4), '20'],
+      ['row-lstm', 'finished', '10/10', '82.80', '81.90', ((0.9 * 91) / (784 * Math.LN2)).toFixed(4), '10'],
+    ]);
+    // A comparison has no model to sample or inspect: those cards are not shown.
+    expect(await page.getByText('What this pixel depends on').isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Sample' }).isVisible()).toBe(false);
+    await page.screenshot({ path: path.join(OUTPUT, 'panel-compare-dark.png'), fullPage: true });
+    await page.close();
+  });
+
   it('looks right in the light theme while training', async () => {
     const page = await openPanel('light');
     await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), tinyTraining('wasm'));
