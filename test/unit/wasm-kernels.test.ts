@@ -44,6 +44,8 @@ function seeded(shape: number[], seed: number): Float32Array {
 const convCases: [string, number[], number[], Pad][] = [
   ['1×1', [2, 5, 6, 4], [1, 1, 4, 8], 'same'],
   ['1×3 same', [3, 1, 9, 5], [1, 3, 5, 12], 'same'],
+  ['1×3 one input channel (a Row LSTM reading the image)', [3, 4, 8, 1], [1, 3, 1, 12], 'same'],
+  ['1×3 wide (the Row LSTM state-to-state, steps as batch)', [40, 1, 9, 32], [1, 3, 32, 48], 'same'],
   ['1×2 left-padded (a stored causal 1×3)', [2, 4, 7, 6], [1, 2, 6, 8], [[0, 0], [0, 0], [1, 0], [0, 0]]],
   ['2×1 top-padded (diagonal state-to-state)', [2, 9, 1, 8], [2, 1, 8, 16], [[0, 0], [1, 0], [0, 0], [0, 0]]],
   ['3×3 same', [2, 6, 7, 5], [3, 3, 5, 6], 'same'],
@@ -74,7 +76,7 @@ describe('convolution gradients on wasm match cpu', () => {
   });
 });
 
-describe('slicing, reversing, concatenating, tanh on wasm match cpu', () => {
+describe('slicing, reversing, concatenating, tanh, sums on wasm match cpu', () => {
   const x0 = seeded([3, 5, 7, 6], 4);
   const cases: [string, () => tf.Tensor | tf.Tensor[]][] = [
     ['slice inner box', () => tf.slice(tf.tensor4d(x0, [3, 5, 7, 6]), [1, 2, 3, 1], [2, 2, 3, 4])],
@@ -94,13 +96,18 @@ describe('slicing, reversing, concatenating, tanh on wasm match cpu', () => {
     ['concat along rows', () => tf.concat([tf.tensor4d(x0, [3, 5, 7, 6]), tf.ones([3, 2, 7, 6])], 1)],
     ['clone and same-type cast share data correctly', () => [tf.clone(tf.tensor4d(x0, [3, 5, 7, 6])), tf.cast(tf.tensor1d(x0), 'float32')]],
     ['tanh over a wide range', () => tf.tanh(tf.mul(tf.tensor4d(x0, [3, 5, 7, 6]), 12))],
+    ['sum over leading axes (a bias gradient)', () => tf.sum(tf.tensor4d(x0, [3, 5, 7, 6]), [0, 1, 2])],
+    ['sum over leading axes, dims kept', () => tf.sum(tf.tensor4d(x0, [3, 5, 7, 6]), [1, 0], true)],
+    ['sum over inner axes (the stock kernel)', () => tf.sum(tf.tensor4d(x0, [3, 5, 7, 6]), [1, 3])],
+    ['sum over everything', () => tf.sum(tf.tensor4d(x0, [3, 5, 7, 6]))],
     ['int32 slice', () => tf.cast(tf.slice(tf.cast(tf.mul(tf.tensor4d(x0, [3, 5, 7, 6]), 100), 'int32'), [0, 1, 1, 1], [2, 2, 2, 2]), 'float32')],
   ];
   it.each(cases)('%s', async (name, f) => {
     const expected = await onBackend('cpu', f);
     const actual = await onBackend('wasm', f);
     expect(actual.length).toBe(expected.length);
-    // Copies are exact; tanh (computed as 2σ(2x) − 1) within 1e-6.
-    actual.forEach((a, k) => expect(relativeError(a, expected[k])).toBeLessThanOrEqual(name.startsWith('tanh') ? 1e-6 : 0));
+    // Copies are exact; tanh (computed as 2σ(2x) − 1) within 1e-6, sums (in another order) within 1e-5.
+    const tolerance = name.startsWith('tanh') ? 1e-6 : name.startsWith('sum') ? 1e-5 : 0;
+    actual.forEach((a, k) => expect(relativeError(a, expected[k])).toBeLessThanOrEqual(tolerance));
   });
 });
