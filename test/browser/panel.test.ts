@@ -3,7 +3,7 @@
  * security policy, in a harness that stands in for VS Code's webview API and plays the host's side of the
  * protocol: a tiny model trains on WebGPU and on wasm, the chart gains points, the grid gains samples, hovering
  * gives a mask with nothing at or after the pixel, and a malformed message is rejected. Screenshots of the panel
- * (dark and light) are written to test-output/.
+ * (dark, light, high contrast) are written to test-output/.
  */
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -28,7 +28,8 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', origin);
     if (url.pathname === '/') {
-      const theme = url.searchParams.get('theme') === 'light' ? 'light' : 'dark';
+      const asked = url.searchParams.get('theme');
+      const theme = asked === 'light' || asked === 'high-contrast' ? asked : 'dark';
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(
         panelHtml({
@@ -111,7 +112,7 @@ async function waitForMessage(page: Page, type: string, timeout: number): Promis
   }
 }
 
-async function openPanel(theme: 'dark' | 'light'): Promise<Page> {
+async function openPanel(theme: 'dark' | 'light' | 'high-contrast'): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   await page.goto(`${origin}/?theme=${theme}`);
   await waitForMessage(page, 'ready', 30_000);
@@ -209,14 +210,14 @@ describe('the panel', () => {
     await page.close();
   });
 
-  it('looks right in the light theme while training', async () => {
-    const page = await openPanel('light');
+  it.each(['light', 'high-contrast'] as const)('looks right in the %s theme once trained, a test image hovered', async (theme) => {
+    const page = await openPanel(theme);
     await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), tinyTraining('wasm'));
     await waitForMessage(page, 'ended', 120_000);
     const box = (await page.locator('.dataset canvas').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.12, box.y + box.height * 0.12);
     await expect.poll(() => page.locator('.inspector-pair p').first().textContent()).toContain('of test image 1 depends on');
-    await page.screenshot({ path: path.join(OUTPUT, 'panel-wasm-light.png'), fullPage: true });
+    await page.screenshot({ path: path.join(OUTPUT, `panel-wasm-${theme}.png`), fullPage: true });
     await page.close();
   });
 });
