@@ -28,7 +28,12 @@ function toHost(message: PanelMessage, transfer?: Transferable[]): void {
 // --------------------------------------------------------------------------------------------------------------
 // State
 
+/** The run on view (or sampled, or inspected). */
 let runId: string | null = null;
+/** The run the worker is training, which may be off view while runs are compared. */
+let trainingRunId: string | null = null;
+/** The runs on the chart while comparing; null when one run is on view. */
+let compared: string[] | null = null;
 let experiment: Experiment | null = null;
 let levels = 2;
 let summary: ModelSummary | null = null;
@@ -210,8 +215,19 @@ function adoptExperiment(name: string, json: string): Experiment {
 }
 
 /** One run's panel (training or a finished run), or the comparison of several runs' curves. */
-function setComparing(on: boolean): void {
-  document.body.classList.toggle('comparing', on);
+function setComparing(runs: readonly RunView[] | null): void {
+  compared = runs ? runs.map((r) => r.runId) : null;
+  document.body.classList.toggle('comparing', runs !== null);
+}
+
+/** Which curve of the chart a run's points belong on (−1: it is not on the chart). */
+function curveOf(id: string): number {
+  return compared ? compared.indexOf(id) : id === runId ? 0 : -1;
+}
+
+/** Whether the panel shows this run alone: its grid and status follow it. */
+function onView(id: string): boolean {
+  return !compared && id === runId;
 }
 
 /** The numbers a comparison is read for: how far each run got, and its best test NLL. */
@@ -238,7 +254,7 @@ function showComparison(runs: readonly RunView[]): void {
 }
 
 async function showRun(run: RunView): Promise<void> {
-  setComparing(false);
+  setComparing(null);
   runId = run.runId;
   vscode.setState({ runId: run.runId });
   const e = adoptExperiment(run.name, run.experiment);
@@ -251,6 +267,12 @@ async function showRun(run: RunView): Promise<void> {
       gridStatus.textContent = `The grid of step ${g.step} could not be read.`;
     }
   }
+  if (run.runId === trainingRunId) {
+    // Back to the run in training: the worker holds its live model, newer than any checkpoint.
+    running = true;
+    setStatus('training');
+    return;
+  }
   running = false;
   setStatus(run.status);
   worker.postMessage({ type: 'load', runId: run.runId, experiment: e, checkpoint: run.checkpoint, backend: e.training.backend, wasmPaths: config.wasmPaths } satisfies ToWorker);
@@ -259,7 +281,8 @@ async function showRun(run: RunView): Promise<void> {
 function onHostMessage(m: HostMessage): void {
   switch (m.type) {
     case 'train': {
-      setComparing(false);
+      setComparing(null);
+      trainingRunId = m.runId;
       runId = m.runId;
       vscode.setState({ runId: m.runId });
       const e = adoptExperiment(m.name, m.experiment);
@@ -279,7 +302,7 @@ function onHostMessage(m: HostMessage): void {
       chart.setRuns(m.runs.map((r) => ({ name: r.name, metrics: r.metrics })));
       title.textContent = `Comparing ${m.runs.length} runs`;
       showComparison(m.runs);
-      setComparing(true);
+      setComparing(m.runs);
       return;
     case 'stop':
       worker.postMessage({ type: 'stop', runId: m.runId } satisfies ToWorker);
@@ -321,22 +344,24 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       setStatus(running ? 'training' : status.textContent ?? 'ready');
       return;
     case 'step':
-      chart.add({ step: m.step, split: 'train', nats: m.nats, bitsPerDim: m.bitsPerDim });
-      setStatus(`step ${m.step}/${experiment?.training.steps ?? '?'}`);
+      // The host writes every point; the chart shows it only if this run is on it.
+      if (curveOf(m.runId) >= 0) chart.add({ step: m.step, split: 'train', nats: m.nats, bitsPerDim: m.bitsPerDim }, curveOf(m.runId));
+      if (onView(m.runId)) setStatus(`step ${m.step}/${experiment?.training.steps ?? '?'}`);
       toHost(m);
       return;
     case 'eval':
-      chart.add({ step: m.step, split: 'test', nats: m.nats, bitsPerDim: m.bitsPerDim });
+      if (curveOf(m.runId) >= 0) chart.add({ step: m.step, split: 'test', nats: m.nats, bitsPerDim: m.bitsPerDim }, curveOf(m.runId));
       toHost(m);
       return;
     case 'samples':
-      addGrid(m.step, m.images);
+      if (onView(m.runId)) addGrid(m.step, m.images);
       toHost({ type: 'samples', runId: m.runId, step: m.step, png: m.png });
       return;
     case 'checkpoint':
       toHost(m);
       return;
     case 'ended':
+      trainingRunId = null;
       running = false;
       setStatus(m.status);
       if (m.error) {
@@ -357,7 +382,8 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       if (m.request === hoverRequest) inspector.showGradient(m.values);
       return;
     case 'error':
-      running = false;
+      if (m.runId === trainingRunId) trainingRunId = null;
+      running = trainingRunId !== null;
       errorNote.hidden = false;
       errorNote.textContent = m.message;
       setStatus('error');

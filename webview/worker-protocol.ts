@@ -37,4 +37,5 @@ export type FromWorker =
   /** Samples being drawn: the images so far (pixels after `upTo` not drawn yet). */
   | { readonly type: 'sampling'; readonly runId: string; readonly images: ImageBatch; readonly upTo: number; readonly done: boolean }
   | { readonly type: 'gradient'; readonly request: number; readonly values: Float32Array }
-  | { readonly type: 'error'; readonly message: string };
+  /** A task failed; `runId` when it was a training run's (which then has ended). */
+  | { readonly type: 'error'; readonly message: string; readonly runId?: string };

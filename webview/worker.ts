@@ -151,7 +151,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   };
   // Gradient maps answer between training steps; everything else waits its turn.
   const task = m.type === 'gradient' ? run() : (busy = busy.then(run));
-  task.catch((error: Error) => post({ type: 'error', message: error.message }));
+  task.catch((error: Error) => post({ type: 'error', message: error.message, ...(m.type === 'train' ? { runId: m.runId } : {}) }));
 };
 
 self.addEventListener('securitypolicyviolation', (e) => {

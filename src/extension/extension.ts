@@ -76,7 +76,8 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   command('pixelLab.openPanel', async () => {
     const running = training.running;
-    if (running) await panel.open();
+    // Back to the run in training (from a comparison, say); its curves so far come from disk, the rest live.
+    if (running) await training.show(running.dir);
     else {
       const latest = (await tree.allRuns())[0];
       if (latest) await training.show(latest.dir);

@@ -74,10 +74,13 @@ export class TrainingController implements vscode.Disposable {
   }
 
   async show(runDir: string): Promise<void> {
+    // The panel's worker holds one model: while it trains, the panel stays with that run (runs can be compared).
+    if (this.busyWith(runDir)) return;
     await this.panel.post({ type: 'show', run: runView(RunFolder.open(runDir)) });
   }
 
   async sample(runDir: string): Promise<void> {
+    if (this.busyWith(null)) return;
     const view = runView(RunFolder.open(runDir));
     if (!view.checkpoint) {
       void vscode.window.showErrorMessage('This run has no checkpoint yet: nothing to sample from.');
@@ -90,6 +93,13 @@ export class TrainingController implements vscode.Disposable {
 
   async compare(runDirs: string[]): Promise<void> {
     await this.panel.post({ type: 'compare', runs: runDirs.map((d) => ({ ...runView(RunFolder.open(d)), grids: [], checkpoint: null })) });
+  }
+
+  /** True (and the user told why) when a run other than `allowed` is training. */
+  private busyWith(allowed: string | null): boolean {
+    if (!this.active || this.active.run.dir === allowed) return false;
+    void vscode.window.showWarningMessage(`${this.active.name} is training in the Pixel Lab panel: stop it first, or wait until it ends (Compare Runs works meanwhile).`);
+    return true;
   }
 
   private prepare(file: string, text: string): PreparedExperiment | null {

@@ -67,12 +67,12 @@ afterAll(async () => {
 });
 
 /** A tiny experiment on 10×10 MNIST digits, as the host would send it: parsed, defaults and shape filled in. */
-function tinyTraining(backend: string) {
+function tinyTraining(backend: string, steps = 8) {
   const text = JSON.stringify({
     name: 'tiny',
     model: { type: 'pixelcnn', layers: 1, hidden: 8, firstKernel: 5, kernel: 3, outputHidden: 8 },
     data: { dataset: 'mnist', limit: 120, height: 10, width: 10, levels: 2, binarize: 'fixed', testFraction: 0.2 },
-    training: { steps: 8, batchSize: 8, evalEvery: 4, evalImages: 16, sampleEvery: 8, checkpointEvery: 4, backend },
+    training: { steps, batchSize: 8, evalEvery: 4, evalImages: 16, sampleEvery: 8, checkpointEvery: 4, backend },
     sampling: { count: 4 },
   });
   const e = parseExperiment(text, 'tiny.pixel.json');
@@ -207,6 +207,38 @@ describe('the panel', () => {
     expect(await page.getByText('What this pixel depends on').isVisible()).toBe(false);
     expect(await page.getByRole('button', { name: 'Sample' }).isVisible()).toBe(false);
     await page.screenshot({ path: path.join(OUTPUT, 'panel-compare-dark.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('keeps a run in training on its own curve while runs are compared, and goes back to it', async () => {
+    const page = await openPanel('dark');
+    const fromHost = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
+    const live = tinyTraining('wasm', 5000);
+    await fromHost(live);
+    await waitForMessage(page, 'step', 60_000);
+    const view = (runId: string, name: string, status: string, steps: number) => ({
+      runId,
+      name,
+      status,
+      step: steps,
+      steps,
+      metrics: Array.from({ length: steps }, (_, k) => ({ step: k + 1, split: k % 5 === 4 ? 'test' : 'train', nats: 100 - k, bitsPerDim: 0.1 })),
+      grids: [],
+      experiment: live.experiment,
+      checkpoint: null,
+    });
+    // Compared: the live run's new points land on its own curve; the finished run's curve stays as it was.
+    await fromHost({ type: 'compare', runs: [view('finished', 'finished', 'finished', 10), view(live.runId, 'live', 'running', 0)] });
+    await expect.poll(async () => Number((await page.locator('.chart').getAttribute('data-points'))!.split(',')[1].split('/')[0])).toBeGreaterThan(0);
+    expect((await page.locator('.chart').getAttribute('data-points'))!.split(',')[0]).toBe('8/2');
+    expect(await page.locator('h1').textContent()).toBe('Comparing 2 runs');
+    // Back to the run in training: no checkpoint is loaded over its live model, and it keeps counting.
+    await fromHost({ type: 'show', run: view(live.runId, 'tiny (wasm)', 'running', 0) });
+    await expect.poll(() => page.locator('h1').textContent()).toBe('tiny (wasm)');
+    await expect.poll(() => page.locator('.badge').first().textContent()).toMatch(/^step \d+\/5000$/);
+    await fromHost({ type: 'stop', runId: live.runId });
+    expect(await waitForMessage(page, 'ended', 60_000)).toMatchObject({ status: 'stopped' });
+    expect((await sent(page)).filter((m) => m.type === 'log' && m.level === 'error')).toEqual([]);
     await page.close();
   });
 
