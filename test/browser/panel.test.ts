@@ -66,12 +66,19 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-/** A tiny experiment on 10×10 MNIST digits, as the host would send it: parsed, defaults and shape filled in. */
-function tinyTraining(backend: string, steps = 8) {
+/**
+ * A tiny experiment, as the host would send it (parsed, defaults and shape filled in): 10×10 binary MNIST digits,
+ * or in colour 8×8 emoji with 4 levels per channel.
+ */
+function tinyTraining(backend: string, steps = 8, colour = false) {
   const text = JSON.stringify({
     name: 'tiny',
-    model: { type: 'pixelcnn', layers: 1, hidden: 8, firstKernel: 5, kernel: 3, outputHidden: 8 },
-    data: { dataset: 'mnist', limit: 120, height: 10, width: 10, levels: 2, binarize: 'fixed', testFraction: 0.2 },
+    model: colour
+      ? { type: 'gated-pixelcnn', layers: 2, hidden: 6, firstKernel: 5, kernel: 3, outputHidden: 6 }
+      : { type: 'pixelcnn', layers: 1, hidden: 8, firstKernel: 5, kernel: 3, outputHidden: 8 },
+    data: colour
+      ? { dataset: 'emoji', limit: 120, height: 8, width: 8, channels: 3, levels: 4, testFraction: 0.2 }
+      : { dataset: 'mnist', limit: 120, height: 10, width: 10, levels: 2, binarize: 'fixed', testFraction: 0.2 },
     training: { steps, batchSize: 8, evalEvery: 4, evalImages: 16, sampleEvery: 8, checkpointEvery: 4, backend },
     sampling: { count: 4 },
   });
@@ -239,6 +246,34 @@ describe('the panel', () => {
     await fromHost({ type: 'stop', runId: live.runId });
     expect(await waitForMessage(page, 'ended', 60_000)).toMatchObject({ status: 'stopped' });
     expect((await sent(page)).filter((m) => m.type === 'log' && m.level === 'error')).toEqual([]);
+    await page.close();
+  });
+
+  it('inspects a colour model channel by channel: G sees R of its own pixel, B sees R and G', async () => {
+    const page = await openPanel('dark');
+    await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), tinyTraining('wasm', 8, true));
+    expect(await waitForMessage(page, 'ended', 120_000)).toMatchObject({ status: 'finished' });
+    const canvas = page.locator('.dataset canvas');
+    const box = (await canvas.boundingBox())!;
+    const unit = box.width / (await canvas.evaluate((c: HTMLCanvasElement) => c.width));
+    const caption = page.locator('.inspector-pair p').first();
+    const counts: number[] = [];
+    for (const [c, name] of ['R', 'G', 'B'].entries()) {
+      await page.locator('vscode-dropdown').last().evaluate((d, value) => {
+        (d as unknown as { value: string }).value = value;
+        d.dispatchEvent(new Event('change'));
+      }, String(c));
+      // Test image 1 is the top-left 8×8 of the dataset grid (one canvas pixel per image pixel, 1-pixel gutters).
+      await page.mouse.move(box.x + (1 + 4 + 0.5) * unit, box.y + (1 + 3 + 0.5) * unit + c * 0.01);
+      await expect.poll(() => caption.textContent()).toContain(`x[3,4,${name}] of test image 1 depends on`);
+      expect(await caption.getAttribute('data-leaks')).toBe('0');
+      counts.push(Number(await caption.getAttribute('data-dependencies')));
+    }
+    // The same earlier pixels for all three; within the pixel, G adds R and B adds G.
+    expect(counts[1] - counts[0]).toBe(1);
+    expect(counts[2] - counts[1]).toBe(1);
+    await expect.poll(() => page.locator('.inspector-pair p').nth(1).textContent(), { timeout: 60_000 }).toContain('input values move log p');
+    await page.screenshot({ path: path.join(OUTPUT, 'panel-colour-dark.png'), fullPage: true });
     await page.close();
   });
 
