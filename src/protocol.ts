@@ -3,18 +3,11 @@
  * run on arrival: a message that is unknown or malformed is rejected (and logged), never acted on. Images,
  * checkpoints and PNGs travel as binary (Uint8Array), not JSON arrays.
  */
+import type { ImageBatch } from './data/images';
 
+export type { ImageBatch };
 export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
-
-export interface ImageBatch {
-  /** Pixel values (0 … levels − 1, or 0–255 for dataset bytes), [count, height, width, channels] row-major. */
-  readonly data: Uint8Array;
-  readonly count: number;
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-}
 
 export interface BackendInfo {
   readonly name: string;

@@ -205,12 +205,18 @@ async function decodeGrid(png: Uint8Array, e: Experiment): Promise<ImageBatch> {
   return { data: imagesFromGrid(g.getImageData(0, 0, bitmap.width, bitmap.height).data, bitmap.width, o), count: o.count, ...shape };
 }
 
-function adoptExperiment(name: string, json: string): Experiment {
+/** Put one run on view (training, or from disk): its experiment, its curves so far, no grids yet. */
+function viewRun(id: string, name: string, json: string, metrics: RunView['metrics']): Experiment {
+  setComparing(null);
+  runId = id;
+  vscode.setState({ runId: id });
   const e = JSON.parse(json) as Experiment;
   experiment = e;
   levels = e.data.levels;
   title.textContent = name;
-  channelPicker.hidden = (e.data.channels ?? (e.data.dataset === 'emoji' || e.data.dataset === 'folder' ? 3 : 1)) !== 3;
+  channelPicker.hidden = imageShape(e).channels !== 3;
+  chart.setRuns([{ name, metrics }]);
+  grids.length = 0;
   return e;
 }
 
@@ -254,12 +260,7 @@ function showComparison(runs: readonly RunView[]): void {
 }
 
 async function showRun(run: RunView): Promise<void> {
-  setComparing(null);
-  runId = run.runId;
-  vscode.setState({ runId: run.runId });
-  const e = adoptExperiment(run.name, run.experiment);
-  chart.setRuns([{ name: run.name, metrics: run.metrics }]);
-  grids.length = 0;
+  const e = viewRun(run.runId, run.name, run.experiment, run.metrics);
   for (const g of run.grids) {
     try {
       addGrid(g.step, await decodeGrid(g.png, e));
@@ -281,13 +282,8 @@ async function showRun(run: RunView): Promise<void> {
 function onHostMessage(m: HostMessage): void {
   switch (m.type) {
     case 'train': {
-      setComparing(null);
       trainingRunId = m.runId;
-      runId = m.runId;
-      vscode.setState({ runId: m.runId });
-      const e = adoptExperiment(m.name, m.experiment);
-      chart.setRuns([{ name: m.name, metrics: m.metrics }]);
-      grids.length = 0;
+      const e = viewRun(m.runId, m.name, m.experiment, m.metrics);
       errorNote.hidden = true;
       showDataset(m.images, e);
       running = true;

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendChoice, type BackendPreference, selectBackend } from '../src/backend/select';
-import { Batches, splitImages } from '../src/data/batches';
+import { experimentBatches } from '../src/data/batches';
 import { gridPixels } from '../src/data/grid';
 import { imageShape, modelConfigOf, type Experiment } from '../src/experiment/types';
 import { gradientMap } from '../src/model/dependency';
@@ -12,7 +12,7 @@ import { createModel } from '../src/model/index';
 import type { PixelModel } from '../src/model/model';
 import { sample } from '../src/model/sampling/index';
 import { createOptimizer, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/train/checkpoint';
-import { NonFiniteLossError, trainLoop } from '../src/train/loop';
+import { failureMessage, trainLoop, trainSettings } from '../src/train/loop';
 import type { FromWorker, ToWorker } from './worker-protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -62,16 +62,16 @@ async function train(m: Extract<ToWorker, { type: 'train' }>): Promise<void> {
   try {
     await useBackend(runId, m.backend, m.wasmPaths);
     const set = { images: images.data, count: images.count, height: images.height, width: images.width, channels: images.channels };
-    const split = splitImages(set.count, experiment.data.testFraction, experiment.data.seed);
-    const batches = new Batches(set, split, { levels: experiment.data.levels, binarize: experiment.data.binarize, threshold: experiment.data.threshold }, experiment.training.seed);
-    const restored = m.checkpoint ? await restoreCheckpoint(decodeCheckpoint(m.checkpoint)) : null;
+    const batches = experimentBatches(experiment, set);
+    const checkpoint = m.checkpoint ? decodeCheckpoint(m.checkpoint) : null;
+    const restored = checkpoint ? await restoreCheckpoint(checkpoint) : null;
     const model = restored?.model ?? createModel(modelConfigOf(experiment, imageShape(experiment, set)));
     const optimizer = restored?.optimizer ?? createOptimizer(experiment.training.optimizer, experiment.training.learningRate);
-    const start = m.checkpoint ? decodeCheckpoint(m.checkpoint).state : { step: 0, bestTestNats: null, bestStep: null };
+    const start = checkpoint?.state ?? { step: 0, bestTestNats: null, bestStep: null };
     step = start.step;
     adopt(runId, model, experiment);
     stopRequested = null;
-    const settings = { ...experiment.training, sampleCount: experiment.sampling.count, temperature: experiment.sampling.temperature };
+    const settings = trainSettings(experiment);
     const outcome = await trainLoop(model, optimizer, batches, settings, start, {
       onStep: async (r) => {
         step = r.step;
@@ -93,8 +93,7 @@ async function train(m: Extract<ToWorker, { type: 'train' }>): Promise<void> {
     optimizer.dispose();
     post({ type: 'ended', runId, status: outcome.stopped ? 'stopped' : 'finished', step: outcome.state.step });
   } catch (error) {
-    const message = error instanceof NonFiniteLossError ? error.message : `training failed: ${(error as Error).message}`;
-    post({ type: 'ended', runId, status: 'failed', step, error: message });
+    post({ type: 'ended', runId, status: 'failed', step, error: failureMessage(error) });
   }
 }
 

@@ -7,7 +7,7 @@ import type { PixelModel } from '../model/model';
 import { sample } from '../model/sampling/index';
 import { loadModel } from '../model/serialize';
 import { encodeGrid } from '../runs/png';
-import type { RunFolder } from '../runs/run-folder';
+import { RunFolder, timestamp } from '../runs/run-folder';
 import { decodeCheckpoint } from '../train/checkpoint';
 import { evaluate } from '../train/loop';
 import { consoleReporter } from './progress';
@@ -15,14 +15,10 @@ import { chooseBackend, modelFor, prepareData, readExperiment } from './session'
 
 /** The run's best checkpoint (or its latest when no evaluation has run), as a model. */
 function modelFromRun(run: RunFolder): { model: PixelModel; which: string; step: number } {
-  for (const kind of ['best', 'latest'] as const) {
-    const bytes = run.readCheckpoint(kind);
-    if (bytes) {
-      const checkpoint = decodeCheckpoint(bytes, run.checkpointPath(kind));
-      return { model: loadModel(checkpoint.model), which: kind, step: checkpoint.state.step };
-    }
-  }
-  throw new Error(`${run.dir} has no checkpoint yet`);
+  const found = run.readBestCheckpoint();
+  if (!found) throw new Error(`${run.dir} has no checkpoint yet`);
+  const checkpoint = decodeCheckpoint(found.bytes, run.checkpointPath(found.kind));
+  return { model: loadModel(checkpoint.model), which: found.kind, step: checkpoint.state.step };
 }
 
 export async function sampleCommand(run: RunFolder, o: { count?: number; temperature?: number; seed?: number; out?: string; backend?: BackendPreference }): Promise<void> {
@@ -35,7 +31,7 @@ export async function sampleCommand(run: RunFolder, o: { count?: number; tempera
   const started = performance.now();
   const images = await sample(model, { count, seed: o.seed ?? experiment.training.seed, temperature: o.temperature ?? experiment.sampling.temperature });
   const png = encodeGrid(images, { count, height, width, channels, levels: model.head.levels });
-  const out = o.out ? path.resolve(o.out) : path.join(run.dir, 'samples', `sample-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}.png`);
+  const out = o.out ? path.resolve(o.out) : path.join(run.dir, 'samples', `sample-${timestamp()}.png`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, png);
   console.log(`${count} samples from the ${which} checkpoint (step ${step}) in ${((performance.now() - started) / 1000).toFixed(1)} s: ${out}`);
@@ -75,7 +71,6 @@ function nest<T>(flat: ArrayLike<number>, h: number, w: number, c: number, f: (v
 export async function depsCommand(target: string, isRun: boolean, o: { pixel: string; json?: boolean; backend?: BackendPreference }): Promise<void> {
   const reporter = consoleReporter();
   if (!isRun && !existsSync(target)) throw new Error(`no such experiment file or run folder: ${target}`);
-  const { RunFolder } = await import('../runs/run-folder');
   const run = isRun ? RunFolder.open(target) : null;
   const file = run ? run.experimentFile : target;
   const { experiment, text } = readExperiment(file, { backend: o.backend });

@@ -7,15 +7,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { selectNodeBackend } from '../backend/node';
 import type { BackendChoice, BackendPreference } from '../backend/select';
-import { Batches, splitImages } from '../data/batches';
+import { type Batches, experimentBatches } from '../data/batches';
 import { loadImages } from '../data/node-load';
 import { type Experiment, modelConfigOf, parseExperiment } from '../experiment/experiment';
 import { createModel } from '../model/index';
 import type { PixelModel } from '../model/model';
 import { encodeGrid } from '../runs/png';
-import { RunFolder } from '../runs/run-folder';
+import { RunFolder, runsFolderOf } from '../runs/run-folder';
 import { createOptimizer, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint, type TrainState } from '../train/checkpoint';
-import { NonFiniteLossError, type StepReport, trainLoop, type TrainSettings } from '../train/loop';
+import { failureMessage, type StepReport, trainLoop, trainSettings } from '../train/loop';
 
 export interface Reporter {
   info(line: string): void;
@@ -49,17 +49,11 @@ export function readExperiment(file: string, overrides: { steps?: number; backen
 export function prepareData(experiment: Experiment, file: string, text: string, reporter: Reporter): PreparedExperiment {
   const loaded = loadImages(experiment, file, text);
   loaded.warnings.forEach((w) => reporter.warn(w));
-  const split = splitImages(loaded.set.count, experiment.data.testFraction, experiment.data.seed);
-  const batches = new Batches(loaded.set, split, { levels: experiment.data.levels, binarize: experiment.data.binarize, threshold: experiment.data.threshold }, experiment.training.seed);
-  return { experiment, file, text, batches, source: loaded.source };
+  return { experiment, file, text, batches: experimentBatches(experiment, loaded.set), source: loaded.source };
 }
 
 export function modelFor(prepared: PreparedExperiment): PixelModel {
   return createModel(modelConfigOf(prepared.experiment, prepared.batches.shape));
-}
-
-function settingsOf(e: Experiment): TrainSettings {
-  return { ...e.training, sampleCount: e.sampling.count, temperature: e.sampling.temperature };
 }
 
 export async function chooseBackend(preference: BackendPreference, reporter: Reporter): Promise<BackendChoice> {
@@ -75,7 +69,7 @@ export async function startRun(file: string, out: string | undefined, overrides:
   const backend = await chooseBackend(experiment.training.backend, reporter);
   const prepared = prepareData(experiment, file, text, reporter);
   reporter.info(`data: ${prepared.source}, ${prepared.batches.split.train.length} for training, ${prepared.batches.split.test.length} for testing`);
-  const parent = out ? path.resolve(out) : path.join(path.dirname(path.resolve(file)), 'runs', experiment.name);
+  const parent = out ? path.resolve(out) : runsFolderOf(file, experiment.name);
   const run = RunFolder.create(parent, text, {
     experiment: experiment.name,
     experimentFile: path.resolve(file),
@@ -110,7 +104,7 @@ export async function resumeRun(dir: string, overrides: { backend?: BackendPrefe
 export async function trainRun(run: RunFolder, prepared: PreparedExperiment, model: PixelModel, optimizer: tf.Optimizer, start: TrainState, reporter: Reporter, stop: () => boolean): Promise<SessionResult> {
   const { experiment } = prepared;
   const { height, width, channels } = model.config.image;
-  const settings = settingsOf(experiment);
+  const settings = trainSettings(experiment);
   let state = start;
   try {
     const outcome = await trainLoop(model, optimizer, prepared.batches, settings, start, {
@@ -138,7 +132,7 @@ export async function trainRun(run: RunFolder, prepared: PreparedExperiment, mod
     run.update({ status, step: outcome.state.step, endedAt: new Date().toISOString() });
     return { run, state: outcome.state, status };
   } catch (error) {
-    const message = error instanceof NonFiniteLossError ? error.message : `training failed: ${(error as Error).message}`;
+    const message = failureMessage(error);
     run.update({ status: 'failed', error: message, endedAt: new Date().toISOString(), step: state.step });
     return { run, state, status: 'failed', error: message };
   } finally {

@@ -2,6 +2,7 @@
  * Train / test split and batches, all determined by the seed: the batch of step s is the same whether the run
  * went straight through or was stopped and resumed at s.
  */
+import type { Experiment } from '../experiment/types';
 import { Random } from '../model/random';
 import { encodeImage, imageSeed, type PixelEncoding } from './encoding';
 import type { ImageSet } from './images';
@@ -79,4 +80,10 @@ export class Batches {
     const random = this.encoding.binarize === 'stochastic' && this.encoding.levels === 2 ? new Random(imageSeed(this.seed, epoch, index)) : null;
     encodeImage(bytes, this.encoding, random, out);
   }
+}
+
+/** An experiment's seeded split of an image set and its batches: the same in the CLI and in the panel's worker. */
+export function experimentBatches(e: Experiment, set: ImageSet): Batches {
+  const split = splitImages(set.count, e.data.testFraction, e.data.seed);
+  return new Batches(set, split, { levels: e.data.levels, binarize: e.data.binarize, threshold: e.data.threshold }, e.training.seed);
 }

@@ -1,5 +1,14 @@
 /** Image sets in memory (bytes 0–255, [count, H, W, C] row-major) and fitting them to an experiment's shape. */
 
+/** A batch of images as pixel values (0 … levels − 1, or bytes 0–255 for a dataset's), [count, H, W, C] row-major. */
+export interface ImageBatch {
+  readonly data: Uint8Array;
+  readonly count: number;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+}
+
 export interface ImageSet {
   readonly images: Uint8Array;
   readonly count: number;

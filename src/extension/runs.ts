@@ -8,7 +8,7 @@ import path from 'node:path';
 import { loadImages } from '../data/node-load';
 import { type Experiment, ExperimentError, imageShape, parseExperiment } from '../experiment/experiment';
 import type { ImageBatch, Metric, RunView } from '../protocol';
-import { RunFolder } from '../runs/run-folder';
+import { RunFolder, runsFolderOf } from '../runs/run-folder';
 
 /** The experiment's name: its "name" field, else the file name (without parsing the whole file strictly). */
 export function experimentName(file: string): string {
@@ -21,14 +21,9 @@ export function experimentName(file: string): string {
   return path.basename(file).replace(/\.pixel\.json$/, '');
 }
 
-/** Where runs of an experiment file are created: runs/<name>/ beside it. */
-export function runsFolder(experimentFile: string): string {
-  return path.join(path.dirname(experimentFile), 'runs', experimentName(experimentFile));
-}
-
 /** The run folders of an experiment, newest first. */
 export function listRuns(experimentFile: string): RunFolder[] {
-  const parent = runsFolder(experimentFile);
+  const parent = runsFolderOf(experimentFile, experimentName(experimentFile));
   if (!existsSync(parent)) return [];
   return readdirSync(parent)
     .filter((d) => existsSync(path.join(parent, d, 'run.json')))
@@ -56,8 +51,16 @@ export function prepareExperiment(file: string, text: string, withImages: boolea
   return { experiment, text, images, warnings: loaded?.warnings ?? [] };
 }
 
-/** Everything the panel needs to show a run from disk. */
-export function runView(run: RunFolder): RunView {
+/** A run's curves as the chart draws them. */
+export function runCurves(run: RunFolder): Metric[] {
+  return run.metrics().map(({ step, split, nats, bitsPerDim }) => ({ step, split, nats, bitsPerDim }));
+}
+
+/**
+ * Everything the panel needs to show a run from disk; without `withFiles` (a comparison, which draws curves only),
+ * its sample grids and checkpoint are not read.
+ */
+export function runView(run: RunFolder, withFiles = true): RunView {
   const info = run.info;
   const text = readFileSync(run.experimentFile, 'utf8');
   let experiment: Experiment;
@@ -67,10 +70,9 @@ export function runView(run: RunFolder): RunView {
     if (error instanceof ExperimentError) throw new Error(`the run's experiment snapshot is no longer valid: ${error.message}`);
     throw error;
   }
-  const metrics: Metric[] = run.metrics().map(({ step, split, nats, bitsPerDim }) => ({ step, split, nats, bitsPerDim }));
-  const grids = run
-    .sampleFiles()
-    .map((file) => ({ step: Number(/step-(\d+)\.png$/.exec(file)![1]), png: new Uint8Array(readFileSync(file)) }));
+  const grids = withFiles
+    ? run.sampleFiles().map((file) => ({ step: Number(/step-(\d+)\.png$/.exec(file)![1]), png: new Uint8Array(readFileSync(file)) }))
+    : [];
   return {
     runId: run.dir,
     name: `${info.experiment} · ${path.basename(run.dir)}`,
@@ -78,9 +80,9 @@ export function runView(run: RunFolder): RunView {
     step: info.step,
     steps: info.steps,
     ...(info.backend ? { backend: info.backend } : {}),
-    metrics,
+    metrics: runCurves(run),
     grids,
     experiment: JSON.stringify(experiment),
-    checkpoint: run.readCheckpoint('best') ?? run.readCheckpoint('latest'),
+    checkpoint: withFiles ? (run.readBestCheckpoint()?.bytes ?? null) : null,
   };
 }

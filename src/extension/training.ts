@@ -9,9 +9,9 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { ExperimentError } from '../experiment/experiment';
 import type { BackendPreference, PanelMessage } from '../protocol';
-import { RunFolder } from '../runs/run-folder';
+import { RunFolder, runsFolderOf } from '../runs/run-folder';
 import type { PixelLabPanel } from './panel';
-import { type PreparedExperiment, prepareExperiment, runsFolder, runView } from './runs';
+import { type PreparedExperiment, prepareExperiment, runCurves, runView } from './runs';
 
 interface Active {
   readonly run: RunFolder;
@@ -46,7 +46,7 @@ export class TrainingController implements vscode.Disposable {
     const prepared = this.prepare(file, text);
     if (!prepared) return;
     const { experiment } = prepared;
-    const run = RunFolder.create(runsFolder(file), text, { experiment: experiment.name, experimentFile: file, steps: experiment.training.steps });
+    const run = RunFolder.create(runsFolderOf(file, experiment.name), text, { experiment: experiment.name, experimentFile: file, steps: experiment.training.steps });
     await this.launch(run, prepared, null, experiment.training.backend);
   }
 
@@ -92,7 +92,7 @@ export class TrainingController implements vscode.Disposable {
   }
 
   async compare(runDirs: string[]): Promise<void> {
-    await this.panel.post({ type: 'compare', runs: runDirs.map((d) => ({ ...runView(RunFolder.open(d)), grids: [], checkpoint: null })) });
+    await this.panel.post({ type: 'compare', runs: runDirs.map((d) => runView(RunFolder.open(d), false)) });
   }
 
   /** True (and the user told why) when a run other than `allowed` is training. */
@@ -103,10 +103,7 @@ export class TrainingController implements vscode.Disposable {
   }
 
   private prepare(file: string, text: string): PreparedExperiment | null {
-    if (this.active) {
-      void vscode.window.showWarningMessage(`${this.active.name} is still training: stop it first.`);
-      return null;
-    }
+    if (this.busyWith(null)) return null;
     try {
       const prepared = prepareExperiment(file, text, true);
       for (const warning of prepared.warnings) void vscode.window.showWarningMessage(warning);
@@ -152,8 +149,7 @@ export class TrainingController implements vscode.Disposable {
     });
     this.status.text = `$(pulse) Pixel Lab: ${experiment.name} starting…`;
     this.status.show();
-    const metrics = run.metrics().map(({ step, split, nats, bitsPerDim }) => ({ step, split, nats, bitsPerDim }));
-    await this.panel.post({ type: 'train', runId: run.dir, name: experiment.name, experiment: JSON.stringify(experiment), images: prepared.images!, checkpoint, metrics, backend });
+    await this.panel.post({ type: 'train', runId: run.dir, name: experiment.name, experiment: JSON.stringify(experiment), images: prepared.images!, checkpoint, metrics: runCurves(run), backend });
   }
 
   private onPanelMessage(m: PanelMessage): void {

@@ -12,6 +12,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Metric } from '../protocol';
 
 export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
 
@@ -34,11 +35,8 @@ export interface RunInfo {
   readonly resumedAt?: number[];
 }
 
-export interface MetricRecord {
-  readonly step: number;
-  readonly split: 'train' | 'test';
-  readonly nats: number;
-  readonly bitsPerDim: number;
+/** A line of metrics.jsonl: a point of the curves, and how fast and when it came. */
+export interface MetricRecord extends Metric {
   readonly imagesPerSecond?: number;
   /** Seconds of training since the run (or its last resume) started. */
   readonly seconds: number;
@@ -50,6 +48,16 @@ export type CheckpointKind = 'latest' | 'best';
 let tmpCounter = 0;
 
 /** Write a whole file so that readers see the old or the new content, never a part. */
+/** The time (UTC) as 20261129-113029: run folders and extra sample grids are named by it. */
+export function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/** Where the runs of an experiment file are created: runs/<experiment name>/ beside it (CLI and extension alike). */
+export function runsFolderOf(experimentFile: string, experimentName: string): string {
+  return path.join(path.dirname(path.resolve(experimentFile)), 'runs', experimentName);
+}
+
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}-${tmpCounter++}`;
   writeFileSync(tmp, data);
@@ -62,7 +70,7 @@ export class RunFolder {
   /** A new run folder under `parent`, named by the start time. */
   static create(parent: string, experimentText: string, info: Omit<RunInfo, 'id' | 'status' | 'startedAt' | 'step'>): RunFolder {
     mkdirSync(parent, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const stamp = timestamp();
     let id = stamp;
     for (let k = 2; existsSync(path.join(parent, id)); k++) id = `${stamp}-${k}`;
     const run = new RunFolder(path.join(parent, id));
@@ -133,6 +141,15 @@ export class RunFolder {
   readCheckpoint(kind: CheckpointKind): Uint8Array | null {
     const file = this.checkpointPath(kind);
     return existsSync(file) ? new Uint8Array(readFileSync(file)) : null;
+  }
+
+  /** The checkpoint to look at the run with: its best by test NLL, else its latest; null before the first. */
+  readBestCheckpoint(): { kind: CheckpointKind; bytes: Uint8Array } | null {
+    for (const kind of ['best', 'latest'] as const) {
+      const bytes = this.readCheckpoint(kind);
+      if (bytes) return { kind, bytes };
+    }
+    return null;
   }
 
   writeSamples(step: number, png: Uint8Array): string {

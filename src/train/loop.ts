@@ -15,6 +15,10 @@ import { trainStep } from './step';
 /** An experiment's training settings, with the sample grid's size and temperature. */
 export type TrainSettings = Omit<Experiment['training'], 'backend'> & { readonly sampleCount: number; readonly temperature: number };
 
+export function trainSettings(e: Experiment): TrainSettings {
+  return { ...e.training, sampleCount: e.sampling.count, temperature: e.sampling.temperature };
+}
+
 export interface StepReport {
   readonly step: number;
   /** Training NLL of this step's batch: nats per image, and bits per dimension. */
@@ -48,6 +52,11 @@ export class NonFiniteLossError extends Error {
     super(`the training loss became ${value} at step ${step}: training diverged (try a lower learning rate); the last good checkpoint is kept`);
     this.name = 'NonFiniteLossError';
   }
+}
+
+/** What a failed run's status says: a diverged loss in its own words, anything else as a training failure. */
+export function failureMessage(error: unknown): string {
+  return error instanceof NonFiniteLossError ? error.message : `training failed: ${(error as Error).message}`;
 }
 
 export interface TrainOutcome {
@@ -95,7 +104,8 @@ export async function trainLoop(model: PixelModel, optimizer: tf.Optimizer, batc
     const elapsed = (performance.now() - began) / 1000;
     seconds += elapsed;
     state = { ...state, step };
-    await callbacks.onStep?.({ step, nats: loss * dims, bitsPerDim: loss / Math.LN2, imagesPerSecond: settings.batchSize / elapsed, seconds });
+    const nats = loss * dims;
+    await callbacks.onStep?.({ step, nats, bitsPerDim: natsToBitsPerDim(nats, dims), imagesPerSecond: settings.batchSize / elapsed, seconds });
     const last = step === settings.steps;
     let improved = false;
     if (step % settings.evalEvery === 0 || last) {

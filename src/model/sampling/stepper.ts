@@ -1,15 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Conv2D, OutputStack } from '../layers';
+import type { ImageBatch } from '../../data/images';
 import type { Head } from '../heads';
+import type { Conv2D, OutputStack } from '../layers';
 
-/** The images being sampled: [count, H, W, C] pixel values, filled in raster order. */
-export interface SampleImages {
-  readonly data: Uint8Array;
-  readonly count: number;
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-}
+/** The images being sampled, filled in raster order. */
+export type SampleImages = ImageBatch;
 
 /** Gives the logits of one pixel, [N, C, L] (or [N, C] for Bernoulli), given every value drawn before it. */
 export interface PixelStepper {
