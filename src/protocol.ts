@@ -4,10 +4,11 @@
  * checkpoints and PNGs travel as binary (Uint8Array), not JSON arrays.
  */
 import type { ImageBatch } from './data/images';
+import { BACKEND_ORDER, type BackendPreference } from './experiment/types';
 
-export type { ImageBatch };
-export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
+export type { BackendPreference, ImageBatch };
+const RUN_STATUSES = ['running', 'finished', 'stopped', 'failed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface BackendInfo {
   readonly name: string;
@@ -115,7 +116,7 @@ const metric = shape({ step: count, split: oneOf('train', 'test'), nats: finite,
 const runView = shape({
   runId: string,
   name: string,
-  status: oneOf('running', 'finished', 'stopped', 'failed'),
+  status: oneOf(...RUN_STATUSES),
   step: count,
   steps: count,
   backend: optional(string),
@@ -128,7 +129,7 @@ const runView = shape({
 const HOST_MESSAGES: Record<HostMessage['type'], Record<string, Check>> = {
   show: { run: runView },
   compare: { runs: listOf(runView) },
-  train: { runId: string, name: string, experiment: string, images: imageBatch, checkpoint: nullable(bytes), metrics: listOf(metric), backend: oneOf('auto', 'webgpu', 'webgl', 'wasm', 'cpu') },
+  train: { runId: string, name: string, experiment: string, images: imageBatch, checkpoint: nullable(bytes), metrics: listOf(metric), backend: oneOf('auto', ...BACKEND_ORDER) },
   stop: { runId: string },
   sample: { runId: string, count: positive, temperature: (v, p) => finite(v, p) ?? ((v as number) > 0 ? null : `${p} must be > 0`), seed: count, keepRows: count },
 };

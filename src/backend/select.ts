@@ -12,11 +12,10 @@ import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { BACKEND_ORDER, type BackendName, type BackendPreference } from '../experiment/types';
 import { installWasmKernels } from './wasm-kernels';
 
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
-export type BackendPreference = BackendName | 'auto';
+export { BACKEND_ORDER, type BackendName, type BackendPreference };
 
 export interface BackendChoice {
   readonly name: BackendName;

@@ -5,7 +5,10 @@
 import type { ModelConfig } from '../model/config';
 
 export type DatasetName = 'mnist' | 'fashion-mnist' | 'emoji' | 'idx' | 'folder';
-export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+/** Where models can run, in the order tried: WebGPU, WebGL, WebAssembly, the CPU. */
+export const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_ORDER)[number];
+export type BackendPreference = BackendName | 'auto';
 
 export interface Experiment {
   readonly name: string;

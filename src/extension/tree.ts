@@ -1,7 +1,7 @@
 /** The Pixel Lab view: experiments in the workspace, and under each its runs with their status. */
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunStatus } from '../runs/run-folder';
+import type { RunStatus } from '../protocol';
 import { experimentName, listRuns } from './runs';
 
 export class ExperimentItem extends vscode.TreeItem {

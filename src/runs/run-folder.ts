@@ -12,9 +12,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Metric } from '../protocol';
-
-export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
+import type { Metric, RunStatus } from '../protocol';
 
 export interface RunInfo {
   readonly id: string;
