@@ -1,5 +1,5 @@
 /** A grid of images on a canvas, drawn at one canvas pixel per image pixel and enlarged crisply by CSS. */
-import { type GridOptions, gridHit, gridPixels } from '../src/data/grid';
+import { type GridOptions, gridHit, gridPixels, tileOrigin } from '../src/data/grid';
 import type { ImageBatch } from '../src/protocol';
 
 export interface GridHit {
@@ -43,12 +43,9 @@ export class ImageGrid {
     const { layout, rgba } = gridPixels(images.data, o);
     if (drawn < images.height * images.width) {
       for (let n = 0; n < images.count; n++) {
+        const origin = tileOrigin(n, layout, o);
         for (let p = drawn; p < images.height * images.width; p++) {
-          const column = n % layout.columns;
-          const row = Math.floor(n / layout.columns);
-          const x = 1 + column * (images.width + 1) + (p % images.width);
-          const y = 1 + row * (images.height + 1) + Math.floor(p / images.width);
-          const at = (y * layout.width + x) * 4;
+          const at = ((origin.y + Math.floor(p / images.width)) * layout.width + origin.x + (p % images.width)) * 4;
           for (let c = 0; c < 3; c++) rgba[at + c] = 96 + rgba[at + c] / 4;
         }
       }

@@ -30,18 +30,23 @@ export function gridLayout(o: GridOptions): GridLayout {
   return { columns, rows, scale, gap, width: columns * (o.width * scale + gap) + gap, height: rows * (o.height * scale + gap) + gap };
 }
 
+/** Where image n's tile starts in the grid, in pixels. */
+export function tileOrigin(n: number, layout: GridLayout, o: GridOptions): { x: number; y: number } {
+  const { columns, scale, gap } = layout;
+  return { x: gap + (n % columns) * (o.width * scale + gap), y: gap + Math.floor(n / columns) * (o.height * scale + gap) };
+}
+
 /** The grid as RGBA bytes (gaps mid grey). */
 export function gridPixels(images: Uint8Array, o: GridOptions): { layout: GridLayout; rgba: Uint8ClampedArray<ArrayBuffer> } {
   const layout = gridLayout(o);
-  const { columns, scale, gap, width } = layout;
+  const { scale, width } = layout;
   const rgba = new Uint8ClampedArray(layout.width * layout.height * 4).fill(128);
   for (let p = 3; p < rgba.length; p += 4) rgba[p] = 255;
   const toByte = (v: number) => Math.round((v * 255) / (o.levels - 1));
   const tileW = o.width * scale;
   const tileH = o.height * scale;
   for (let n = 0; n < o.count; n++) {
-    const x0 = gap + (n % columns) * (tileW + gap);
-    const y0 = gap + Math.floor(n / columns) * (tileH + gap);
+    const { x: x0, y: y0 } = tileOrigin(n, layout, o);
     for (let y = 0; y < tileH; y++) {
       for (let x = 0; x < tileW; x++) {
         const src = ((n * o.height + Math.floor(y / scale)) * o.width + Math.floor(x / scale)) * o.channels;
@@ -55,11 +60,11 @@ export function gridPixels(images: Uint8Array, o: GridOptions): { layout: GridLa
 
 /** The images back from a grid's RGBA pixels (the inverse of gridPixels, for grids saved as PNG). */
 export function imagesFromGrid(rgba: Uint8ClampedArray | Uint8Array, gridWidth: number, o: GridOptions): Uint8Array {
-  const { columns, scale, gap } = gridLayout(o);
+  const layout = gridLayout(o);
+  const { scale } = layout;
   const out = new Uint8Array(o.count * o.height * o.width * o.channels);
   for (let n = 0; n < o.count; n++) {
-    const x0 = gap + (n % columns) * (o.width * scale + gap);
-    const y0 = gap + Math.floor(n / columns) * (o.height * scale + gap);
+    const { x: x0, y: y0 } = tileOrigin(n, layout, o);
     for (let i = 0; i < o.height; i++) {
       for (let j = 0; j < o.width; j++) {
         const p = ((y0 + i * scale) * gridWidth + x0 + j * scale) * 4;
