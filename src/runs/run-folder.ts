@@ -11,6 +11,7 @@
  * cut short by a crash is skipped when read).
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Metric, RunStatus } from '../protocol';
 
@@ -31,6 +32,39 @@ export interface RunInfo {
   readonly bestStep?: number | null;
   /** Steps at which the run was resumed. */
   readonly resumedAt?: number[];
+  /** Who is training it while it runs: a run whose owner is gone reads as interrupted. */
+  readonly owner?: RunOwner;
+}
+
+export interface RunOwner {
+  readonly pid: number;
+  readonly host: string;
+  readonly heartbeat: string;
+}
+
+/** How often a live trainer refreshes its heartbeat, and how old a heartbeat means the trainer is gone. */
+export const HEARTBEAT_MS = 5_000;
+export const STALE_MS = 30_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The status as it really is: 'interrupted' when run.json says running but its trainer is gone (on this host its
+ * process is dead, or its heartbeat is older than STALE_MS).
+ */
+export function effectiveStatus(info: RunInfo, now = Date.now()): RunStatus {
+  if (info.status !== 'running') return info.status;
+  const owner = info.owner;
+  if (!owner) return 'interrupted';
+  if (owner.host === hostname() && !alive(owner.pid)) return 'interrupted';
+  return now - Date.parse(owner.heartbeat) > STALE_MS ? 'interrupted' : 'running';
 }
 
 /** A line of metrics.jsonl: a point of the curves, and how fast and when it came. */
@@ -75,8 +109,19 @@ export class RunFolder {
     mkdirSync(path.join(run.dir, 'checkpoints'), { recursive: true });
     mkdirSync(path.join(run.dir, 'samples'), { recursive: true });
     writeFileAtomic(path.join(run.dir, 'experiment.pixel.json'), experimentText);
-    run.write({ ...info, id, status: 'running', startedAt: new Date().toISOString(), step: 0 });
+    run.write({ ...info, id, status: 'running', startedAt: new Date().toISOString(), step: 0, owner: { pid: process.pid, host: hostname(), heartbeat: new Date().toISOString() } });
     return run;
+  }
+
+  /** This process (or `pid`) trains the run from now on. */
+  claim(pid = process.pid): void {
+    this.update({ status: 'running', owner: { pid, host: hostname(), heartbeat: new Date().toISOString() } });
+  }
+
+  /** The trainer is alive: refresh its heartbeat. */
+  heartbeat(): void {
+    const info = this.info;
+    if (info.owner) this.write({ ...info, owner: { ...info.owner, heartbeat: new Date().toISOString() } });
   }
 
   static open(dir: string): RunFolder {
