@@ -7,7 +7,7 @@ import type { ImageBatch } from './data/images';
 import { BACKEND_ORDER, type BackendPreference } from './experiment/types';
 
 export type { BackendPreference, ImageBatch };
-const RUN_STATUSES = ['running', 'finished', 'stopped', 'failed'] as const;
+const RUN_STATUSES = ['running', 'finished', 'stopped', 'failed', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface BackendInfo {

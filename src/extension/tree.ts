@@ -20,6 +20,7 @@ const ICONS: Record<RunStatus, vscode.ThemeIcon> = {
   finished: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
   stopped: new vscode.ThemeIcon('debug-pause'),
   failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  interrupted: new vscode.ThemeIcon('debug-disconnect'),
 };
 
 export class RunItem extends vscode.TreeItem {
