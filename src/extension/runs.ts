@@ -5,7 +5,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadImages } from '../data/node-load';
+import { loadImagesOffThread, type OffThreadOptions } from '../data/load-off-thread';
+import { type LoadedImages, loadImages } from '../data/node-load';
 import { testImageSubset } from '../data/test-images';
 import { type Experiment, ExperimentError, imageShape, parseExperiment } from '../experiment/experiment';
 import type { ImageBatch, Metric, RunStatus, RunView } from '../protocol';
@@ -116,7 +117,19 @@ export interface PreparedExperiment {
 export function prepareExperiment(file: string, text: string, withImages: boolean): PreparedExperiment {
   const parsed = parseExperiment(text, file);
   const needImages = withImages || parsed.data.dataset === 'idx';
-  const loaded = needImages ? loadImages(parsed, file, text) : null;
+  return prepared(parsed, text, needImages ? loadImages(parsed, file, text) : null, withImages);
+}
+
+/**
+ * The same, with the images loaded on a worker thread (a folder of photos takes minutes to decode; on the
+ * extension host's thread it would freeze every extension), reporting progress and cancellable.
+ */
+export async function prepareExperimentOffThread(file: string, text: string, options: OffThreadOptions = {}): Promise<PreparedExperiment> {
+  const parsed = parseExperiment(text, file);
+  return prepared(parsed, text, await loadImagesOffThread(parsed, file, text, options), true);
+}
+
+function prepared(parsed: Experiment, text: string, loaded: LoadedImages | null, withImages: boolean): PreparedExperiment {
   const shape = imageShape(parsed, loaded?.set);
   const experiment: Experiment = { ...parsed, data: { ...parsed.data, ...shape } };
   const images = loaded && withImages ? { data: plainBytes(loaded.set.images), count: loaded.set.count, ...shape } : null;

@@ -10,14 +10,14 @@
  * status and its reason into run.json when it can, and tells the user — so no run is left "running" with nothing
  * running, and the extension never stays busy.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ExperimentError } from '../experiment/experiment';
 import type { BackendPreference, PanelMessage, RunStatus } from '../protocol';
 import { HEARTBEAT_MS, RunFolder, runsFolderOf } from '../runs/run-folder';
 import type { PixelLabPanel } from './panel';
-import { type PreparedExperiment, prepareExperiment, runCurves, runView } from './runs';
+import { type PreparedExperiment, prepareExperimentOffThread, runCurves, runView } from './runs';
 
 /** How long the panel may take to accept a run, and (by default) to report its first step. */
 const ACCEPT_MS = 30_000;
@@ -43,6 +43,8 @@ interface Active {
 
 export class TrainingController implements vscode.Disposable {
   private active: Active | null = null;
+  /** The experiment whose images are being loaded, before its run starts. */
+  private loading: string | null = null;
   private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   private readonly disposables: vscode.Disposable[] = [];
   private lastTreeRefresh = 0;
@@ -68,7 +70,7 @@ export class TrainingController implements vscode.Disposable {
   /** Start a new run of an experiment file. */
   async train(file: string, backendOverride?: BackendPreference): Promise<void> {
     const text = readFileSync(file, 'utf8');
-    const prepared = this.prepare(file, text);
+    const prepared = await this.prepare(file, text);
     if (!prepared) return;
     const { experiment } = prepared;
     const run = RunFolder.create(runsFolderOf(file, experiment.name), text, { experiment: experiment.name, experimentFile: path.resolve(file), steps: experiment.training.steps });
@@ -83,7 +85,7 @@ export class TrainingController implements vscode.Disposable {
       void vscode.window.showErrorMessage(`${path.basename(runDir)} has no checkpoint to resume from: it ended before its first one. Train the experiment again instead.`);
       return;
     }
-    const prepared = this.prepare(run.info.experimentFile, readFileSync(run.experimentFile, 'utf8'));
+    const prepared = await this.prepare(run.info.experimentFile, readFileSync(run.experimentFile, 'utf8'));
     if (!prepared) return;
     run.truncateMetrics(run.info.step);
     run.update({ error: undefined, endedAt: undefined, resumedAt: [...(run.info.resumedAt ?? []), run.info.step] });
@@ -131,15 +133,36 @@ export class TrainingController implements vscode.Disposable {
     return true;
   }
 
-  private prepare(file: string, text: string): PreparedExperiment | null {
+  /** The experiment checked and its images loaded (off the host's thread, with progress; cancellable). */
+  private async prepare(file: string, text: string): Promise<PreparedExperiment | null> {
     if (this.busyWith(null)) return null;
+    if (this.loading) {
+      void vscode.window.showWarningMessage(`Pixel Lab is still loading the images of ${path.basename(this.loading)}: wait, or cancel that first.`);
+      return null;
+    }
+    this.loading = file;
     try {
-      const prepared = prepareExperiment(file, text, true);
+      const prepared = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Pixel Lab: loading the images of ${path.basename(file)}`, cancellable: true },
+        (progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          let reported = 0;
+          const onProgress = (done: number, total: number) => {
+            progress.report({ increment: ((done - reported) / total) * 100, message: `${done} of ${total}` });
+            reported = done;
+          };
+          return prepareExperimentOffThread(file, text, { signal: abort.signal, onProgress });
+        },
+      );
       for (const warning of prepared.warnings) void vscode.window.showWarningMessage(warning);
       return prepared;
     } catch (error) {
-      this.reportExperimentError(file, error as Error);
+      if ((error as Error).name === 'AbortError') void vscode.window.showInformationMessage('Pixel Lab: loading cancelled; nothing was started.');
+      else this.reportExperimentError(file, error as Error);
       return null;
+    } finally {
+      this.loading = null;
     }
   }
 
@@ -311,11 +334,12 @@ export class TrainingController implements vscode.Disposable {
     }
     this.changed();
     const dir = active.run.dir;
-    const saved = active.lastCheckpoint > 0 ? ` The last checkpoint (step ${active.lastCheckpoint}) is kept.` : '';
+    const kept = active.lastCheckpoint > 0 && existsSync(active.run.checkpointPath('latest'));
+    const saved = kept ? ` The last checkpoint (step ${active.lastCheckpoint}) is kept.` : '';
     const unrecorded = writeError ? ` (This could not be recorded in run.json: ${writeError}.)` : '';
     if (status === 'failed') {
       this.log.appendLine(`${active.name} failed: ${reason}`);
-      const actions = ['Show Log', 'Retry on wasm', ...(active.lastCheckpoint > 0 && !writeError ? ['Resume'] : [])];
+      const actions = ['Show Log', 'Retry on wasm', ...(kept && !writeError ? ['Resume'] : [])];
       void vscode.window.showErrorMessage(`Pixel Lab: ${active.name} failed: ${reason}.${saved}${unrecorded}`, ...actions).then((choice) => {
         if (choice === 'Show Log') this.log.show();
         else if (choice === 'Retry on wasm') void this.train(active.file, 'wasm').catch((e: Error) => void vscode.window.showErrorMessage(`Pixel Lab: ${e.message}`));
