@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadImagesOffThread, type OffThreadOptions } from '../data/load-off-thread';
 import { type LoadedImages, loadImages } from '../data/node-load';
 import { testImageSubset } from '../data/test-images';
+import { datasetShape } from '../experiment/checks';
 import { type Experiment, ExperimentError, imageShape, parseExperiment } from '../experiment/experiment';
 import type { ImageBatch, Metric, RunStatus, RunView } from '../protocol';
 import { effectiveStatus, RunFolder, type RunInfo } from '../runs/run-folder';
@@ -116,8 +117,11 @@ export interface PreparedExperiment {
 /** Parse an experiment and (when `withImages`) load its images; throws ExperimentError with positions. */
 export function prepareExperiment(file: string, text: string, withImages: boolean): PreparedExperiment {
   const parsed = parseExperiment(text, file);
-  const needImages = withImages || parsed.data.dataset === 'idx';
-  return prepared(parsed, text, needImages ? loadImages(parsed, file, text) : null, withImages);
+  if (withImages) return prepared(parsed, text, loadImages(parsed, file, text), true);
+  // An IDX file's header gives its images' shape: the file itself is not read.
+  const own = parsed.data.dataset === 'idx' ? datasetShape(parsed.data, file).shape : undefined;
+  const experiment: Experiment = { ...parsed, data: { ...parsed.data, ...imageShape(parsed, own) } };
+  return { experiment, text, images: null, warnings: [] };
 }
 
 /**
@@ -143,12 +147,11 @@ export function runCurves(run: RunFolder): Metric[] {
 
 /**
  * Everything the panel needs to show a run from disk; without `withFiles` (a comparison, which draws curves only),
- * its sample grids and checkpoint are not read.
+ * its sample grids, checkpoint and dataset images are not read. The dataset's test images are loaded off the
+ * host's thread (a folder of photos takes long to decode) and kept for the next show of the same data.
  */
-export function runView(run: RunFolder, withFiles = true): RunView {
+export async function runView(run: RunFolder, withFiles = true): Promise<RunView> {
   const info = run.info;
-  let dataset: ImageBatch | null = null;
-  let datasetError: string | undefined;
   const text = readFileSync(run.experimentFile, 'utf8');
   let experiment: Experiment;
   try {
@@ -160,13 +163,7 @@ export function runView(run: RunFolder, withFiles = true): RunView {
   const grids = withFiles
     ? run.sampleFiles().map((file) => ({ step: Number(/step-(\d+)\.png$/.exec(file)![1]), png: new Uint8Array(readFileSync(file)) }))
     : [];
-  if (withFiles) {
-    try {
-      dataset = testImages(prepareExperiment(info.experimentFile, text, true), 16);
-    } catch (error) {
-      datasetError = (error as Error).message.split('\n')[0];
-    }
-  }
+  const data = withFiles ? await datasetOf(info.experimentFile, text, experiment) : { dataset: null };
   return {
     runId: run.dir,
     name: `${info.experiment} · ${path.basename(run.dir)}`,
@@ -178,9 +175,25 @@ export function runView(run: RunFolder, withFiles = true): RunView {
     grids,
     experiment: JSON.stringify(experiment),
     checkpoint: withFiles ? (run.readBestCheckpoint()?.bytes ?? null) : null,
-    dataset,
-    ...(datasetError ? { datasetError } : {}),
+    ...data,
   };
+}
+
+const datasets = new Map<string, ImageBatch>();
+
+/** A run's first 16 test images, or why its data set cannot be read (moved, deleted, changed). */
+async function datasetOf(file: string, text: string, experiment: Experiment): Promise<{ dataset: ImageBatch | null; datasetError?: string }> {
+  const key = JSON.stringify([path.resolve(path.dirname(file)), experiment.data]);
+  const known = datasets.get(key);
+  if (known) return { dataset: known };
+  try {
+    const dataset = testImages(await prepareExperimentOffThread(file, text), 16)!;
+    if (datasets.size > 16) datasets.clear();
+    datasets.set(key, dataset);
+    return { dataset };
+  } catch (error) {
+    return { dataset: null, datasetError: (error as Error).message.split('\n')[0] };
+  }
 }
 
 /** The first `count` test images of a prepared experiment (the split training uses), as bytes. */

@@ -107,12 +107,12 @@ export class TrainingController implements vscode.Disposable {
   async show(runDir: string): Promise<void> {
     // The panel's worker holds one model: while it trains, the panel stays with that run (runs can be compared).
     if (this.busyWith(runDir)) return;
-    await this.panel.post({ type: 'show', run: runView(RunFolder.open(runDir)) });
+    await this.panel.post({ type: 'show', run: await runView(RunFolder.open(runDir)) });
   }
 
   async sample(runDir: string): Promise<void> {
     if (this.busyWith(null)) return;
-    const view = runView(RunFolder.open(runDir));
+    const view = await runView(RunFolder.open(runDir));
     if (!view.checkpoint) {
       void vscode.window.showErrorMessage('This run has no checkpoint yet: nothing to sample from.');
       return;
@@ -123,7 +123,7 @@ export class TrainingController implements vscode.Disposable {
   }
 
   async compare(runDirs: string[]): Promise<void> {
-    await this.panel.post({ type: 'compare', runs: runDirs.map((d) => runView(RunFolder.open(d), false)) });
+    await this.panel.post({ type: 'compare', runs: await Promise.all(runDirs.map((d) => runView(RunFolder.open(d), false))) });
   }
 
   /** True (and the user told why) when a run other than `allowed` is training. */

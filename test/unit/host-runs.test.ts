@@ -78,7 +78,7 @@ describe('runs belong to their experiment file', () => {
 });
 
 describe('runs whose trainer is gone', () => {
-  it('read as interrupted, and are recorded so; a live trainer stays running', () => {
+  it('read as interrupted, and are recorded so; a live trainer stays running', async () => {
     const dir = workspace();
     const file = experimentFile(dir, 'e.pixel.json', 'e');
     const live = newRun(file, 'e');
@@ -99,15 +99,15 @@ describe('runs whose trainer is gone', () => {
     expect(dead.info.error).toMatch(/its trainer stopped without ending it/);
     expect(live.info.status).toBe('running');
     // The panel shows it as it is, too.
-    expect(runView(dead).status).toBe('interrupted');
+    expect((await runView(dead)).status).toBe('interrupted');
   });
 });
 
 describe('a run shown from disk', () => {
-  it('brings a few of its test images, for the dataset card, completion and hovering', () => {
+  it('brings a few of its test images, for the dataset card, completion and hovering', async () => {
     const dir = workspace();
     const file = experimentFile(dir, 'd.pixel.json', 'd');
-    const view = runView(newRun(file, 'd'));
+    const view = await runView(newRun(file, 'd'));
     expect(view.dataset).toMatchObject({ count: 2, height: 6, width: 6, channels: 1 }); // 10% of 20 images are test images
     expect(view.dataset!.data.length).toBe(2 * 36);
   });

@@ -95,7 +95,8 @@ describe('experiment names', () => {
     const escaping = path.join(dir, 'deep', 'escape.pixel.json');
     mkdirSync(path.dirname(escaping));
     writeFileSync(escaping, TEXT.replace('"name": "tiny-mnist"', '"name": "../../../elsewhere/x"'));
-    await expect(startRun(escaping, undefined, { steps: 1 }, quiet, never)).rejects.toThrow(/not a plain folder name/);
+    // Refused where it is written, with its line and column, before anything is made.
+    await expect(startRun(escaping, undefined, { steps: 1 }, quiet, never)).rejects.toThrow(/escape\.pixel\.json:2:11: name must be a plain folder name/);
     expect(allFiles(dir).sort()).toEqual(['deep', path.join('deep', 'escape.pixel.json')]);
   });
 });
