@@ -94,7 +94,7 @@ describe('failures', () => {
     mkdirSync(broken, { recursive: true });
     writeFileSync(path.join(broken, 'run.json'), '{"status": "runn');
     const cases: [string[], RegExp][] = [
-      [['train', escaping], /^pixel-lab: the experiment name "..\/..\/elsewhere" is not a plain folder name/],
+      [['train', escaping], /plain folder name.*"..\/..\/elsewhere"|"..\/..\/elsewhere" is not a plain folder name/],
       [['runs', path.join(dir, 'runs')], /^pixel-lab: cannot read .*run\.json: /],
       [['resume', broken], /^pixel-lab: cannot read .*run\.json: /],
       [['runs', path.join(dir, 'nothing-here')], /^pixel-lab: no such experiment file or folder: /],
