@@ -460,7 +460,7 @@ function onWorkerMessage(m: FromWorker): void {
         backendLine.textContent = `${m.info.name} · ${m.info.adapter}`;
         const skipped = m.info.fallbacks.map((f) => `${f.name}: ${f.reason}`);
         fallbackNote.hidden = skipped.length === 0;
-        fallbackNote.textContent = `Running on ${m.info.name} — not used: ${skipped.join('; ')}.`;
+        fallbackNote.textContent = `Running on ${m.info.name}. Not used — ${skipped.join('; ')}.`;
       }
       if (m.runId === trainingRunId) toHost({ type: 'backend', runId: m.runId, info: m.info });
       return;

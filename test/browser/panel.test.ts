@@ -319,8 +319,9 @@ describe('the panel, as users drive it in any order', () => {
     const chosen = (await sent(page)).find((m) => m.type === 'backend') as unknown as { info: { name: string; fallbacks: { name: string; reason: string }[] } };
     expect(chosen.info.name).toBe('wasm');
     expect(chosen.info.fallbacks.map((f) => f.name)).toEqual(['webgpu', 'webgl']);
-    for (const f of chosen.info.fallbacks) expect(f.reason).toMatch(/SwiftShader, a CPU emulation of a GPU, about 30× slower than wasm/);
-    await expect.poll(() => page.locator('.notice').first().textContent()).toContain('webgpu: WebGPU it runs on SwiftShader');
+    for (const f of chosen.info.fallbacks) expect(f.reason).toMatch(/is SwiftShader, a CPU emulation of a GPU, about 30× slower than wasm/);
+    await expect.poll(() => page.locator('.notice').first().textContent()).toContain('webgpu: its adapter is SwiftShader');
+    await expect.poll(() => page.locator('.notice').first().textContent()).toContain('webgl: its renderer is SwiftShader');
     await page.close();
   });
 
