@@ -17,8 +17,9 @@ export function datasetShape(data: { dataset: DatasetName; path?: string }, expe
   if (data.dataset !== 'idx' && data.dataset !== 'folder') return { shape: DATASET_SHAPES[data.dataset], problems: [] };
   const target = path.resolve(path.dirname(path.resolve(experimentFile)), data.path ?? '');
   const wantFolder = data.dataset === 'folder';
-  const kind = existsSync(target) ? (statSync(target).isDirectory() ? 'folder' : 'file') : null;
-  if (kind !== (wantFolder ? 'folder' : 'file')) return { problems: [['data.path', `data.path: no such ${wantFolder ? 'folder' : 'file'}: ${target}`]] };
+  // Only regular files and folders: opening a FIFO or a device (/dev/stdin, say) could block for good.
+  const stat = existsSync(target) ? statSync(target) : null;
+  if (!(wantFolder ? stat?.isDirectory() : stat?.isFile())) return { problems: [['data.path', `data.path: no such ${wantFolder ? 'folder' : 'file'}: ${target}`]] };
   if (wantFolder) return { shape: DATASET_SHAPES.folder, problems: [] };
   try {
     const { height, width, channels } = readIdxImageShape(target);

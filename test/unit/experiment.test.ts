@@ -183,3 +183,14 @@ describe('hardening', () => {
     expect(parseExperiment(`{"description": "${'[{'.repeat(1000)}", "model": {"type": "pixelcnn"}, "data": {"dataset": "mnist"}}`, 's.pixel.json').description).toHaveLength(2000);
   });
 });
+
+describe('one line per problem', () => {
+  it('writes line breaks inside keys and paths as escapes (found by fuzzing); a device is no data file', () => {
+    const found = problems('{ "model": { "type": "pixelcnn" }, "data": { "dataset": "mnist" }, "train\\ng": 1 }');
+    expect(found).toEqual([{ line: 1, column: 68, path: 'train\ng', message: 'unknown key "train\\ng" in the experiment; expected one of: $schema, name, description, model, data, training, sampling' }]);
+    // (and a device is no data file: reading /dev/stdin would block)
+    expect(problems('{ "model": { "type": "pixelcnn" }, "data": { "dataset": "idx", "path": "/dev/stdin" } }')[0].message).toBe('data.path: no such file: /dev/stdin');
+    const missing = problems('{ "model": { "type": "pixelcnn" }, "data": { "dataset": "idx", "path": "a\\nb.idx" } }');
+    expect(missing[0].message).toMatch(/^data\.path: no such file: .*a\\nb\.idx$/);
+  });
+});
