@@ -114,7 +114,8 @@ const shape = (fields: Record<string, Check>): Check => (v, p) => {
     const problem = check(v[key], `${p}.${key}`);
     if (problem) return problem;
   }
-  const extra = Object.keys(v).filter((k) => !(k in fields));
+  // Own keys only: `in` would also admit Object.prototype's names (toString, constructor, __proto__, …).
+  const extra = Object.keys(v).filter((k) => !Object.hasOwn(fields, k));
   return extra.length ? `${p} has unknown field ${extra.join(', ')}` : null;
 };
 
@@ -168,7 +169,7 @@ export type Validated<T> = { readonly ok: true; readonly message: T } | { readon
 
 function validate<T>(table: Record<string, Record<string, Check>>, value: unknown, side: string): Validated<T> {
   if (!isObject(value) || typeof value.type !== 'string') return { ok: false, reason: `${side} message without a type` };
-  const fields = table[value.type];
+  const fields = Object.hasOwn(table, value.type) ? table[value.type] : undefined;
   if (!fields) return { ok: false, reason: `unknown ${side} message type '${value.type}'` };
   const problem = shape({ type: string, ...fields })(value, value.type);
   return problem ? { ok: false, reason: problem } : { ok: true, message: value as T };
