@@ -14,7 +14,7 @@ import { gradientMap } from '../src/model/dependency';
 import { createModel } from '../src/model/index';
 import type { PixelModel } from '../src/model/model';
 import { sample } from '../src/model/sampling/index';
-import { createOptimizer, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/train/checkpoint';
+import { createOptimizer, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint, restoreModel } from '../src/train/checkpoint';
 import { failureMessage, trainLoop, trainSettings } from '../src/train/loop';
 import type { FromWorker, ModelSource, ToWorker, WorkerTask } from './worker-protocol';
 
@@ -72,8 +72,8 @@ async function modelOf(source: ModelSource, fresh: boolean): Promise<PixelModel>
   await useBackend(source.runId, source.backend, source.wasmPaths);
   if (current?.runId === source.runId) return current.model;
   if (source.checkpoint) {
-    const { model, optimizer } = await restoreCheckpoint(decodeCheckpoint(source.checkpoint));
-    optimizer.dispose();
+    // The model only: the optimiser's state is for training.
+    const model = restoreModel(decodeCheckpoint(source.checkpoint));
     adopt(source.runId, model, source.experiment);
     return model;
   }

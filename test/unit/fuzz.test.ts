@@ -190,7 +190,7 @@ const runView: Kind = {
   shape: {
     runId: 'string',
     name: 'string',
-    status: { oneOf: ['running', 'finished', 'stopped', 'failed'] },
+    status: { oneOf: ['running', 'finished', 'stopped', 'failed', 'interrupted'] },
     step: 'count',
     steps: 'count',
     backend: { optional: 'string' },
@@ -198,6 +198,8 @@ const runView: Kind = {
     grids: { list: { shape: { step: 'count', png: 'bytes' } } },
     experiment: 'string',
     checkpoint: { nullable: 'bytes' },
+    dataset: { nullable: 'imageBatch' },
+    datasetError: { optional: 'string' },
   },
 };
 const HOST: Record<string, Record<string, Kind>> = {
@@ -205,10 +207,14 @@ const HOST: Record<string, Record<string, Kind>> = {
   compare: { runs: { list: runView } },
   train: { runId: 'string', name: 'string', experiment: 'string', images: 'imageBatch', checkpoint: { nullable: 'bytes' }, metrics: { list: metric }, backend: { oneOf: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] } },
   stop: { runId: 'string' },
-  sample: { runId: 'string', count: 'positive', temperature: 'temperature', seed: 'count', keepRows: 'count' },
+  sample: { run: runView, count: 'positive', temperature: 'temperature', seed: 'count', keepRows: 'count' },
 };
 const PANEL: Record<string, Record<string, Kind>> = {
   ready: {},
+  started: { runId: 'string' },
+  rejected: { messageType: 'string', runId: { optional: 'string' }, reason: 'string' },
+  problem: { task: 'string', runId: { optional: 'string' }, message: 'string' },
+  sampled: { runId: 'string', count: 'positive' },
   backend: { runId: 'string', info: { shape: { name: 'string', adapter: 'string', fallbacks: { list: { shape: { name: 'string', reason: 'string' } } } } } },
   step: { runId: 'string', step: 'positive', nats: 'finite', bitsPerDim: 'finite', imagesPerSecond: 'finite', seconds: 'finite' },
   eval: { runId: 'string', step: 'positive', nats: 'finite', bitsPerDim: 'finite', images: 'positive', best: 'bool' },
