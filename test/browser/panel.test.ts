@@ -390,6 +390,33 @@ describe('the panel, as users drive it in any order', () => {
     await page.close();
   });
 
+  it('starts a large colour model at once: its dependency field is computed on the first hover, not before training', async () => {
+    const page = await openPanel('dark');
+    const fromHost = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
+    // 64×64 in colour: its field is 12,288² bits (18 MiB), once computed before the first step and copied to the page.
+    const text = JSON.stringify({
+      name: 'large',
+      model: { type: 'pixelcnn', layers: 1, hidden: 3, firstKernel: 3, kernel: 3, outputHidden: 3 },
+      data: { dataset: 'emoji', limit: 20, height: 64, width: 64, channels: 3, levels: 4, testFraction: 0.2 },
+      training: { steps: 1, batchSize: 1, evalEvery: 1, evalImages: 1, sampleEvery: 100, checkpointEvery: 1, backend: 'wasm' },
+      sampling: { count: 1 },
+    });
+    const e = parseExperiment(text, 'large.pixel.json');
+    const { set } = loadImages(e, path.join(ROOT, 'large.pixel.json'), text);
+    const shape = imageShape(e, set);
+    await fromHost({ type: 'train', runId: 'large', name: 'large', experiment: JSON.stringify({ ...e, data: { ...e.data, ...shape } }), images: { data: { __bytes: Buffer.from(set.images).toString('base64') }, count: set.count, ...shape }, checkpoint: null, metrics: [], backend: 'wasm' });
+    expect(await waitForMessage(page, 'ended', 120_000)).toMatchObject({ status: 'finished' });
+    // The first hover asks for the field: the inspector says it is being computed, then shows the map.
+    const box = (await page.locator('.dataset canvas').boundingBox())!;
+    const unit = box.width / (await page.locator('.dataset canvas').evaluate((c: HTMLCanvasElement) => c.width));
+    const caption = page.locator('.inspector-pair p').first();
+    await page.mouse.move(box.x + (1 + 40.5) * unit, box.y + (1 + 30.5) * unit);
+    expect(await caption.textContent()).toBe('computing the structural map of this model…');
+    await expect.poll(() => caption.textContent(), { timeout: 120_000 }).toContain('x[30,40,R] of test image 1 depends on');
+    expect(await caption.getAttribute('data-leaks')).toBe('0');
+    await page.close();
+  });
+
   it('honours a stop that arrives while the run is still starting', async () => {
     const page = await openPanel('dark');
     const fromHost = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
