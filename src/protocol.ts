@@ -63,6 +63,10 @@ export type HostMessage =
       readonly backend: BackendPreference;
     }
   | { readonly type: 'stop'; readonly runId: string }
+  /** The host ended this run (a failed write, no first step in time…): the panel drops it at once and says why. */
+  | { readonly type: 'abandon'; readonly runId: string; readonly reason: string }
+  /** A run's dataset images, sent after `show` when they had to be loaded first (null: unreadable, and why). */
+  | { readonly type: 'dataset'; readonly runId: string; readonly images: ImageBatch | null; readonly error?: string }
   /** Put the run on view (as `show` does) and draw samples from its checkpoint. */
   | { readonly type: 'sample'; readonly run: RunView; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number };
 
@@ -147,6 +151,8 @@ const HOST_MESSAGES: Record<HostMessage['type'], Record<string, Check>> = {
   compare: { runs: listOf(runView) },
   train: { runId: string, name: string, experiment: string, images: imageBatch, checkpoint: nullable(bytes), metrics: listOf(metric), backend: oneOf('auto', ...BACKEND_ORDER) },
   stop: { runId: string },
+  abandon: { runId: string, reason: string },
+  dataset: { runId: string, images: nullable(imageBatch), error: optional(string) },
   sample: { run: runView, count: positive, temperature: (v, p) => finite(v, p) ?? ((v as number) > 0 ? null : `${p} must be > 0`), seed: count, keepRows: count },
 };
 

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { RunFolder } from '../runs/run-folder';
 import { newExperimentText } from './new-experiment';
 import { PANEL_TYPE, PixelLabPanel } from './panel';
-import { markInterruptedRuns, retargetRuns } from './runs';
+import { findRuns, markInterruptedRuns, retargetRuns } from './runs';
 import { TrainingController } from './training';
 import { ExperimentItem, ExperimentsTree, RunItem } from './tree';
 
@@ -22,7 +22,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // Runs whose trainer died (a window reloaded or closed mid-run, a killed CLI) are recorded as interrupted.
   const sweep = () => {
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
-      for (const dir of markInterruptedRuns(folder.uri.fsPath)) log.appendLine(`${dir}: its trainer is gone; marked interrupted (resume it from its last checkpoint)`);
+      for (const dir of markInterruptedRuns(findRuns(folder.uri.fsPath))) log.appendLine(`${dir}: its trainer is gone; marked interrupted (resume it from its last checkpoint)`);
     }
   };
   try {
@@ -33,13 +33,14 @@ export function activate(context: vscode.ExtensionContext): void {
   const watcher = vscode.workspace.createFileSystemWatcher('**/{*.pixel.json,run.json}');
   context.subscriptions.push(log, training, watcher, vscode.window.registerTreeDataProvider('pixelLab.experiments', tree));
   for (const event of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) context.subscriptions.push(event(() => tree.refresh()));
-  // Runs belong to their experiment file: when it is renamed or moved in VS Code, its runs follow it.
+  // Runs belong to their experiment file: when it (or its folder) is renamed or moved in VS Code, its runs follow it.
   context.subscriptions.push(
     vscode.workspace.onDidRenameFiles((e) => {
+      const runs = (vscode.workspace.workspaceFolders ?? []).flatMap((f) => findRuns(f.uri.fsPath));
       for (const { oldUri, newUri } of e.files) {
-        if (!oldUri.fsPath.endsWith('.pixel.json')) continue;
+        // An experiment file, or a folder holding some: the runs that recorded the old path record the new one.
         try {
-          retargetRuns(oldUri.fsPath, newUri.fsPath);
+          retargetRuns(runs, oldUri.fsPath, newUri.fsPath);
         } catch (error) {
           log.appendLine(`following ${oldUri.fsPath} → ${newUri.fsPath}: ${(error as Error).message}`);
         }

@@ -17,11 +17,13 @@ import { ExperimentError } from '../experiment/experiment';
 import type { BackendPreference, PanelMessage, RunStatus } from '../protocol';
 import { HEARTBEAT_MS, RunFolder, runsFolderOf } from '../runs/run-folder';
 import type { PixelLabPanel } from './panel';
-import { type PreparedExperiment, prepareExperimentOffThread, runCurves, runView } from './runs';
+import { type PreparedExperiment, prepareExperimentOffThread, runCurves, runDataset, runView } from './runs';
 
 /** How long the panel may take to accept a run, and (by default) to report its first step. */
 const ACCEPT_MS = 30_000;
 const FIRST_STEP_SECONDS = 300;
+/** A day: a longer delay would overflow Node's timers (which then fire at once). */
+const MAX_FIRST_STEP_SECONDS = 86_400;
 
 interface Active {
   readonly run: RunFolder;
@@ -33,7 +35,8 @@ interface Active {
   /** Step last reported by the panel. */
   step: number;
   backend: string;
-  /** Whether the panel has reported a step of this run yet. */
+  /** Whether the panel has taken the run, and reported a step of it. */
+  started: boolean;
   stepped: boolean;
   stopping: boolean;
   readonly timers: NodeJS.Timeout[];
@@ -107,12 +110,17 @@ export class TrainingController implements vscode.Disposable {
   async show(runDir: string): Promise<void> {
     // The panel's worker holds one model: while it trains, the panel stays with that run (runs can be compared).
     if (this.busyWith(runDir)) return;
-    await this.panel.post({ type: 'show', run: await runView(RunFolder.open(runDir)) });
+    const run = RunFolder.open(runDir);
+    const view = await runView(run);
+    if (this.busyWith(runDir)) return; // a run started meanwhile
+    await this.panel.post({ type: 'show', run: view });
+    if (!view.dataset) await this.panel.post({ type: 'dataset', runId: run.dir, ...(await runDataset(run)) });
   }
 
   async sample(runDir: string): Promise<void> {
     if (this.busyWith(null)) return;
     const view = await runView(RunFolder.open(runDir));
+    if (this.busyWith(null)) return;
     if (!view.checkpoint) {
       void vscode.window.showErrorMessage('This run has no checkpoint yet: nothing to sample from.');
       return;
@@ -120,6 +128,7 @@ export class TrainingController implements vscode.Disposable {
     const experiment = JSON.parse(view.experiment) as { sampling: { count: number; temperature: number }; training: { seed: number } };
     vscode.window.setStatusBarMessage(`$(loading~spin) Pixel Lab: sampling from ${view.name}…`, 5000);
     await this.panel.post({ type: 'sample', run: view, count: experiment.sampling.count, temperature: experiment.sampling.temperature, seed: experiment.training.seed, keepRows: 0 });
+    if (!view.dataset) await this.panel.post({ type: 'dataset', runId: view.runId, ...(await runDataset(RunFolder.open(runDir))) });
   }
 
   async compare(runDirs: string[]): Promise<void> {
@@ -189,7 +198,7 @@ export class TrainingController implements vscode.Disposable {
     const steps = experiment.training.steps;
     let settle: () => void = () => {};
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const active: Active = { run, file, steps, name: experiment.name, lastCheckpoint: run.info.step, step: run.info.step, backend: '', stepped: false, stopping: false, timers: [], settle, report: () => {} };
+    const active: Active = { run, file, steps, name: experiment.name, lastCheckpoint: run.info.step, step: run.info.step, backend: '', started: false, stepped: false, stopping: false, timers: [], settle, report: () => {} };
     this.active = active;
     this.changed();
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pixel Lab: training ${experiment.name}`, cancellable: true }, (progress, token) => {
@@ -213,16 +222,10 @@ export class TrainingController implements vscode.Disposable {
         }
       }, HEARTBEAT_MS),
     );
-    const firstStep = vscode.workspace.getConfiguration('pixelLab').get<number>('firstStepTimeoutSeconds', FIRST_STEP_SECONDS);
     active.timers.push(
       setTimeout(() => {
-        if (this.active === active && !active.backend) this.fail(active, `the Pixel Lab panel did not start the run within ${ACCEPT_MS / 1000} s`);
+        if (this.active === active && !active.started) this.fail(active, `the Pixel Lab panel did not take the run within ${ACCEPT_MS / 1000} s`);
       }, ACCEPT_MS),
-      setTimeout(() => {
-        if (this.active === active && !active.stepped) {
-          this.fail(active, `the panel reported no training step within ${firstStep} s (setting pixelLab.firstStepTimeoutSeconds); the backend may be far too slow for this model`);
-        }
-      }, firstStep * 1000),
     );
     try {
       await this.panel.post({ type: 'train', runId: run.dir, name: experiment.name, experiment: JSON.stringify(experiment), images: prepared.images!, checkpoint, metrics: runCurves(run), backend });
@@ -231,10 +234,10 @@ export class TrainingController implements vscode.Disposable {
     }
   }
 
-  /** Fail the active run from the host's side: the panel is asked to stop it, and the run ends now. */
+  /** Fail the active run from the host's side: the panel drops it at once (a fresh worker) and shows why. */
   private fail(active: Active, reason: string): void {
     if (this.active !== active) return;
-    void this.panel.post({ type: 'stop', runId: active.run.dir }).catch(() => {});
+    void this.panel.post({ type: 'abandon', runId: active.run.dir, reason }).catch(() => {});
     this.end(active, 'failed', reason);
   }
 
@@ -268,8 +271,20 @@ export class TrainingController implements vscode.Disposable {
     const { run } = active;
     const time = new Date().toISOString();
     switch (m.type) {
-      case 'started':
+      case 'started': {
+        active.started = true;
+        // From now on the panel owns the run: its first step must come within the bound (backend, data, step).
+        const setting = Number(vscode.workspace.getConfiguration('pixelLab').get<number>('firstStepTimeoutSeconds', FIRST_STEP_SECONDS));
+        const seconds = Number.isFinite(setting) ? Math.min(Math.max(setting, 0.1), MAX_FIRST_STEP_SECONDS) : FIRST_STEP_SECONDS;
+        active.timers.push(
+          setTimeout(() => {
+            if (this.active === active && !active.stepped) {
+              this.fail(active, `the panel reported no training step within ${seconds} s (setting pixelLab.firstStepTimeoutSeconds); the backend may be far too slow for this model`);
+            }
+          }, seconds * 1000),
+        );
         return;
+      }
       case 'backend':
         active.backend = m.info.name;
         this.write(active, 'run.json', () => run.update({ backend: m.info.name, adapter: m.info.adapter }));

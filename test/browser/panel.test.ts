@@ -417,6 +417,25 @@ describe('the panel, as users drive it in any order', () => {
     await page.close();
   });
 
+  it('shows the run it just trained again with its model, and frees Sample when sampling ends off view', async () => {
+    const page = await openPanel('dark');
+    const fromHost = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
+    const training = tinyTraining('wasm', 2);
+    await fromHost(training);
+    await waitForMessage(page, 'ended', 120_000);
+    const view = (runId: string) => ({ runId, name: runId, status: 'finished', step: 2, steps: 2, metrics: [], grids: [], experiment: training.experiment, checkpoint: null, dataset: null });
+    // Shown again (from the tree): the worker still holds its model, and the panel knows it.
+    await fromHost({ type: 'show', run: view(training.runId) });
+    await expect.poll(() => page.locator('.kernels + .caption').textContent()).toMatch(/^pixelcnn, [\d,]+ parameters\.$/);
+    expect(await page.locator('.kernel').count()).toBeGreaterThanOrEqual(4);
+    // Sample, then another run comes on view before the grid is done: Sample works again afterwards.
+    await page.getByRole('button', { name: 'Sample' }).click();
+    await fromHost({ type: 'show', run: view('other') });
+    await fromHost({ type: 'show', run: view(training.runId) });
+    await expect.poll(() => page.getByRole('button', { name: 'Sample' }).getAttribute('disabled'), { timeout: 60_000 }).toBeNull();
+    await page.close();
+  });
+
   it('honours a stop that arrives while the run is still starting', async () => {
     const page = await openPanel('dark');
     const fromHost = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);

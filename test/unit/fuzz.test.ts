@@ -207,6 +207,8 @@ const HOST: Record<string, Record<string, Kind>> = {
   compare: { runs: { list: runView } },
   train: { runId: 'string', name: 'string', experiment: 'string', images: 'imageBatch', checkpoint: { nullable: 'bytes' }, metrics: { list: metric }, backend: { oneOf: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] } },
   stop: { runId: 'string' },
+  abandon: { runId: 'string', reason: 'string' },
+  dataset: { runId: 'string', images: { nullable: 'imageBatch' }, error: { optional: 'string' } },
   sample: { run: runView, count: 'positive', temperature: 'temperature', seed: 'count', keepRows: 'count' },
 };
 const PANEL: Record<string, Record<string, Kind>> = {
