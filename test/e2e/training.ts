@@ -79,12 +79,17 @@ export async function stopRun(vs: VsCode, dir: string, timeout = 180_000): Promi
   }, timeout);
 }
 
-/** After a test, whatever it left: no run may stay training into the next one. */
+/**
+ * After a test, whatever it left: no run may stay training into the next one. Stop Training first; if the run
+ * does not end (a panel that never started, say), close the panel, which ends the run on the host's side.
+ */
 export async function stopAnyRun(vs: VsCode): Promise<void> {
-  const running = vs.runs().filter((r) => r.status === 'running');
-  if (running.length === 0) return;
-  await vs.command('Pixel Lab: Stop Training').catch(() => {});
-  await vs.until('every run to end', () => vs.runs().every((r) => r.status !== 'running'), 120_000).catch(() => {});
+  const ended = () => vs.runs().every((r) => r.status !== 'running');
+  if (ended()) return;
+  await vs.command('Pixel Lab: Stop Training', 30_000).catch(() => {});
+  if (await vs.until('every run to end', ended, 60_000).catch(() => false)) return;
+  if (await vs.panelOrNull()) await vs.closePanel().catch(() => {});
+  await vs.until('every run to end after closing the panel', ended, 30_000).catch(() => {});
 }
 
 /** The median of a run's per-step training rate (steps/s), from its metrics (the time of the step alone). */

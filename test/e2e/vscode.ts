@@ -70,7 +70,7 @@ function recordNotifications(): void {
 
 export interface StartOptions {
   /** Files to put in the workspace before VS Code opens it (relative path → contents). */
-  readonly files?: Record<string, string>;
+  readonly files?: Record<string, string | Uint8Array>;
   /** Folders to copy into the workspace (relative target → source). */
   readonly copy?: Record<string, string>;
   /** The prefix of this suite's screenshots (test-output/e2e-<prefix>-NN-name.png). */
