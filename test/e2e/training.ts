@@ -54,8 +54,8 @@ export async function trainUntilFirstStep(vs: VsCode, file: string, options: { b
 
 /** An error notification since the mark means the start failed: no point waiting. */
 async function failOnVisibleError(vs: VsCode, what: string): Promise<void> {
-  const error = (await vs.notes()).find((n) => n.severity === 'error');
-  if (error) throw new FatalError(`${what}: an error notification: ${error.text}`);
+  const error = (await vs.notes()).find((n) => n.severity === 'error' || (n.severity === 'warning' && /stop it first|is training/.test(n.text)));
+  if (error) throw new FatalError(`${what}: ${error.severity === 'error' ? 'an error notification' : 'refused'}: ${error.text}`);
 }
 
 /** Wait until the panel's badge shows at least `step`; return when it did. */
@@ -84,8 +84,9 @@ export async function stopRun(vs: VsCode, dir: string, timeout = 180_000): Promi
  * does not end (a panel that never started, say), close the panel, which ends the run on the host's side.
  */
 export async function stopAnyRun(vs: VsCode): Promise<void> {
-  const ended = () => vs.runs().every((r) => r.status !== 'running');
-  if (ended()) return;
+  // Training shows on disk (run.json) and in the status bar (a run whose folder went away shows only there).
+  const ended = async () => vs.runs().every((r) => r.status !== 'running') && !(await vs.pixelLabStatus().catch(() => null));
+  if (await ended()) return;
   await vs.command('Pixel Lab: Stop Training', 30_000).catch(() => {});
   if (await vs.until('every run to end', ended, 60_000).catch(() => false)) return;
   if (await vs.panelOrNull()) await vs.closePanel().catch(() => {});
