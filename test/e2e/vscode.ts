@@ -195,6 +195,14 @@ export class VsCode {
       await page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(title)}$`) }) }).first().click();
       return true;
     }, timeout);
+    // The palette goes away (a picker the command opens may take its place): wait until it is not the palette.
+    await this.until(`the palette to close after "${title}"`, async () => !(await this.paletteShowing()), 30_000);
+  }
+
+  private async paletteShowing(): Promise<boolean> {
+    const box = this.page.locator('.quick-input-widget .quick-input-box input');
+    if (!(await this.page.locator('.quick-input-widget').isVisible().catch(() => false))) return false;
+    return ((await box.inputValue().catch(() => '')) ?? '').startsWith('>');
   }
 
   /** Open a workspace file in an editor (Quick Open), and wait until its tab is the active one. */
@@ -217,7 +225,7 @@ export class VsCode {
   /** Whether a quick pick (or input box) is showing, and its rows' labels. */
   async quickPickRows(): Promise<string[] | null> {
     const widget = this.page.locator('.quick-input-widget');
-    if (!(await widget.isVisible().catch(() => false))) return null;
+    if (!(await widget.isVisible().catch(() => false)) || (await this.paletteShowing())) return null;
     return (await this.page.locator('.quick-input-list .monaco-list-row .label-name').allTextContents()).map((t) => t.trim());
   }
 
