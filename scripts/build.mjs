@@ -1,6 +1,7 @@
 // Builds the bundles with esbuild:
 //   dist/extension.js  the VS Code extension host (CommonJS, `vscode` external, no TF.js)
 //   dist/cli.cjs       `pixel-lab`, the headless trainer (Node), also behind `npm run bench`
+//   dist/load-worker.js the extension host's image loader thread (src/data/load-off-thread.ts)
 //   dist/webview/      the panel (main.js, an ES module; worker.js, which owns TF.js; main.css) and the wasm
 //                      backend's binaries
 // and copies the experiment schema beside them; the bundled datasets are converted by build-data.mjs.
@@ -29,6 +30,7 @@ const node = {
 await Promise.all([
   build({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], minify: true }),
   build({ ...node, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.cjs' }),
+  build({ ...node, entryPoints: ['src/data/load-worker.ts'], outfile: 'dist/load-worker.js', minify: true }),
   build({ ...browser, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', format: 'esm' }),
   build({ ...browser, entryPoints: ['webview/worker.ts'], outfile: 'dist/webview/worker.js', format: 'iife' }),
 ]);

@@ -7,7 +7,7 @@ import type { ImageBatch } from './data/images';
 import { BACKEND_ORDER, type BackendPreference } from './experiment/types';
 
 export type { BackendPreference, ImageBatch };
-const RUN_STATUSES = ['running', 'finished', 'stopped', 'failed'] as const;
+const RUN_STATUSES = ['running', 'finished', 'stopped', 'failed', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface BackendInfo {
@@ -38,6 +38,10 @@ export interface RunView {
   readonly experiment: string;
   /** The best (or latest) checkpoint, for sampling and inspection; null before the first one. */
   readonly checkpoint: Uint8Array | null;
+  /** A few test images of its data set (bytes 0–255), for the dataset card, completion and hovering; null if unreadable. */
+  readonly dataset: ImageBatch | null;
+  /** Why its data set could not be read, when it could not. */
+  readonly datasetError?: string;
 }
 
 /** Host → panel. */
@@ -59,11 +63,20 @@ export type HostMessage =
       readonly backend: BackendPreference;
     }
   | { readonly type: 'stop'; readonly runId: string }
-  | { readonly type: 'sample'; readonly runId: string; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number };
+  /** Put the run on view (as `show` does) and draw samples from its checkpoint. */
+  | { readonly type: 'sample'; readonly run: RunView; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number };
 
 /** Panel → host. */
 export type PanelMessage =
   | { readonly type: 'ready' }
+  /** The panel took a `train` message and handed it to its worker. */
+  | { readonly type: 'started'; readonly runId: string }
+  /** The panel refused a message from the host (malformed): the host ends the run it names, if it is training. */
+  | { readonly type: 'rejected'; readonly messageType: string; readonly runId?: string; readonly reason: string }
+  /** A request other than training failed in the panel (showing, sampling, inspecting): the user is told. */
+  | { readonly type: 'problem'; readonly task: string; readonly runId?: string; readonly message: string }
+  /** Sampling asked for by the host is done. */
+  | { readonly type: 'sampled'; readonly runId: string; readonly count: number }
   | { readonly type: 'backend'; readonly runId: string; readonly info: BackendInfo }
   | { readonly type: 'step'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly imagesPerSecond: number; readonly seconds: number }
   | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean }
@@ -124,6 +137,8 @@ const runView = shape({
   grids: listOf(shape({ step: count, png: bytes })),
   experiment: string,
   checkpoint: nullable(bytes),
+  dataset: nullable(imageBatch),
+  datasetError: optional(string),
 });
 
 const HOST_MESSAGES: Record<HostMessage['type'], Record<string, Check>> = {
@@ -131,11 +146,15 @@ const HOST_MESSAGES: Record<HostMessage['type'], Record<string, Check>> = {
   compare: { runs: listOf(runView) },
   train: { runId: string, name: string, experiment: string, images: imageBatch, checkpoint: nullable(bytes), metrics: listOf(metric), backend: oneOf('auto', ...BACKEND_ORDER) },
   stop: { runId: string },
-  sample: { runId: string, count: positive, temperature: (v, p) => finite(v, p) ?? ((v as number) > 0 ? null : `${p} must be > 0`), seed: count, keepRows: count },
+  sample: { run: runView, count: positive, temperature: (v, p) => finite(v, p) ?? ((v as number) > 0 ? null : `${p} must be > 0`), seed: count, keepRows: count },
 };
 
 const PANEL_MESSAGES: Record<PanelMessage['type'], Record<string, Check>> = {
   ready: {},
+  started: { runId: string },
+  rejected: { messageType: string, runId: optional(string), reason: string },
+  problem: { task: string, runId: optional(string), message: string },
+  sampled: { runId: string, count: positive },
   backend: { runId: string, info: shape({ name: string, adapter: string, fallbacks: listOf(shape({ name: string, reason: string })) }) },
   step: { runId: string, step: positive, nats: finite, bitsPerDim: finite, imagesPerSecond: finite, seconds: finite },
   eval: { runId: string, step: positive, nats: finite, bitsPerDim: finite, images: positive, best: bool },

@@ -35,6 +35,14 @@ export class ImageGrid {
     return this.images;
   }
 
+  /** Nothing on view. */
+  clear(): void {
+    this.images = null;
+    this.options = null;
+    this.canvas.width = 0;
+    this.canvas.height = 0;
+  }
+
   /** Draw images; pixels at raster position ≥ `drawn` (still being sampled) are dimmed. */
   show(images: ImageBatch, drawn = Infinity): void {
     this.images = images;

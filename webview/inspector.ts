@@ -46,14 +46,45 @@ export class Inspector {
     this.caption.textContent = 'Hover a pixel of a sample or a dataset image.';
   }
 
+  /** A new model: its structural field is asked for on the first hover (it grows as (H·W·C)², see the worker). */
   setModel(summary: ModelSummary): void {
     this.summary = summary;
-    this.field = DepField.fromBits(summary.height, summary.width, summary.channels, summary.field);
+    this.field = null;
+    this.reset();
   }
 
-  /** Show the structural map now; the gradient map follows when it arrives. */
+  get hasField(): boolean {
+    return this.field !== null;
+  }
+
+  setField(bits: Uint32Array): void {
+    if (this.summary) this.field = DepField.fromBits(this.summary.height, this.summary.width, this.summary.channels, bits);
+  }
+
+  /** Nothing on view: no model, or another run came on view. */
+  clearModel(): void {
+    this.summary = null;
+    this.field = null;
+    this.reset();
+  }
+
+  private reset(): void {
+    this.current = null;
+    this.clear(this.structural);
+    this.clear(this.gradient);
+    this.caption.textContent = this.summary ? 'Hover a pixel of a sample or a dataset image.' : 'No model on view yet.';
+    delete this.caption.dataset.dependencies;
+    delete this.caption.dataset.leaks;
+    this.gradientCaption.textContent = '';
+  }
+
+  /** Show the structural map now (or say it is being computed); the gradient map follows when it arrives. */
   inspect(what: Inspection): { dependencies: number; leaks: number } | null {
-    if (!this.field || !this.summary) return null;
+    if (!this.summary) return null;
+    if (!this.field) {
+      this.caption.textContent = 'computing the structural map of this model…';
+      return null;
+    }
     this.current = what;
     const { height: H, width: W, channels: C } = this.summary;
     const deps = this.field.dependencies(what.i, what.j, what.c);

@@ -3,21 +3,23 @@
  * (webview/worker.ts) so that hovering stays instant while a model trains; the extension host writes the files.
  * Every message from the host is validated (src/protocol.ts) and a malformed one is rejected, never acted on.
  */
-import { splitImages } from '../src/data/batches';
 import { encodeImage } from '../src/data/encoding';
 import { imagesFromGrid } from '../src/data/grid';
+import { testImageSubset } from '../src/data/test-images';
 import { type Experiment, imageShape } from '../src/experiment/types';
 import { type HostMessage, type ImageBatch, type PanelMessage, type RunView, validateHostMessage } from '../src/protocol';
 import { LossChart, type Unit } from './chart';
 import { type GridHit, ImageGrid } from './grid';
 import { drawKernelMasks, Inspector } from './inspector';
 import { badge, button, checkbox, dropdown, setEnabled, slider } from './ui/controls';
+import type { WasmPaths } from '../src/backend/select';
 import type { FromWorker, ModelSummary, ToWorker } from './worker-protocol';
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void; getState(): unknown; setState(state: unknown): void };
 
 const vscode = acquireVsCodeApi();
 const config = document.body.dataset as { workerSrc: string; wasmPaths: string };
+const WASM_BINARIES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'] as const;
 
 function toHost(message: PanelMessage, transfer?: Transferable[]): void {
   // VS Code's webview API takes no transfer list; the harness (and VS Code) copy ArrayBuffers efficiently.
@@ -28,20 +30,26 @@ function toHost(message: PanelMessage, transfer?: Transferable[]): void {
 // --------------------------------------------------------------------------------------------------------------
 // State
 
-/** The run on view (or sampled, or inspected). */
-let runId: string | null = null;
+/** The run on view (or sampled, or inspected), with what the worker needs to load its model. */
+let view: { runId: string; status: string; checkpoint: Uint8Array | null } | null = null;
 /** The run the worker is training, which may be off view while runs are compared. */
 let trainingRunId: string | null = null;
+let stopping = false;
 /** The runs on the chart while comparing; null when one run is on view. */
 let compared: string[] | null = null;
 let experiment: Experiment | null = null;
 let levels = 2;
 let summary: ModelSummary | null = null;
-let running = false;
+/** Sampling in progress: for which run, and whether the host asked for it. */
+let sampling: { runId: string; fromHost: boolean } | null = null;
 const grids: { step: number; images: ImageBatch }[] = [];
 let datasetImages: ImageBatch | null = null;
 let hoverRequest = 0;
 let lastHover: { hit: GridHit; grid: ImageGrid } | null = null;
+let fieldAsked = false;
+
+const runId = () => view?.runId ?? null;
+const busy = () => trainingRunId !== null || sampling !== null;
 
 // --------------------------------------------------------------------------------------------------------------
 // Layout
@@ -55,10 +63,17 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
 const title = el('h1', { textContent: 'Pixel Lab' });
 const status = badge('idle');
 status.classList.add('run-only');
+status.id = 'run-status';
 const backendLine = el('span', { className: 'backend run-only', textContent: 'no backend yet' });
 const fallbackNote = el('p', { className: 'notice', hidden: true });
 const errorNote = el('p', { className: 'notice error', hidden: true });
-const stopButton = button('Stop', () => runId && worker.postMessage({ type: 'stop', runId } satisfies ToWorker), 'secondary');
+errorNote.id = 'run-error';
+const emptyNote = el('p', { className: 'empty-state' });
+emptyNote.append(
+  el('strong', { textContent: 'No run on view. ' }),
+  'Train an experiment (Pixel Lab: Train Experiment, or ▷ beside it in the Pixel Lab view), or click a run in the Pixel Lab view to see its curves, samples and what each pixel depends on.',
+);
+const stopButton = button('Stop', () => requestStop(), 'secondary');
 const sampleButton = button('Sample', () => requestSamples());
 let temperature = 1;
 let keepRows = 0;
@@ -70,10 +85,12 @@ const gridBox = el('div', { className: 'grid' });
 const gridStatus = el('p', { className: 'caption', textContent: 'No samples yet.' });
 const stepSlider = slider('step', 0, 0, 1, 0, (v) => (grids[v] ? String(grids[v].step) : '–'), (v) => showGrid(v));
 const datasetBox = el('div', { className: 'grid dataset' });
+const datasetCaption = el('p', { className: 'caption', textContent: '' });
 const inspectorBox = el('div');
 const inspector = new Inspector(inspectorBox);
 const kernelsBox = el('div', { className: 'kernels' });
-const comparisonBox = el('div');
+const kernelsCaption = el('p', { className: 'caption', textContent: 'No model on view yet.' });
+const comparisonBox = el('div', { className: 'comparison-box' });
 let outputChannel = 0;
 const channelPicker = dropdown(
   [
@@ -86,11 +103,13 @@ const channelPicker = dropdown(
     if (lastHover) hover(lastHover.hit, lastHover.grid);
   },
 );
+channelPicker.hidden = true;
 
 document.getElementById('app')!.append(
   el('header', { className: 'bar' }, title, status, backendLine),
   fallbackNote,
   errorNote,
+  emptyNote,
   el('section', { className: 'controls run-only' }, stopButton, sampleButton, temperatureSlider.element, keepSlider.element),
   el(
     'div',
@@ -114,23 +133,32 @@ document.getElementById('app')!.append(
       ),
       chartBox,
     ),
-    el('section', { className: 'card compare-only' }, el('h2', { textContent: 'Runs compared' }), comparisonBox),
+    el('section', { className: 'card compare-only wide' }, el('h2', { textContent: 'Runs compared' }), comparisonBox),
     el('section', { className: 'card run-only' }, el('h2', { textContent: 'Samples' }), gridBox, stepSlider.element, gridStatus),
-    el('section', { className: 'card run-only' }, el('h2', { textContent: 'Dataset (test images)' }), datasetBox),
+    el('section', { className: 'card run-only' }, el('h2', { textContent: 'Dataset (test images)' }), datasetBox, datasetCaption),
     el('section', { className: 'card inspector-card run-only' }, el('div', { className: 'toolbar' }, el('h2', { textContent: 'What this pixel depends on' }), channelPicker), inspectorBox),
-    el('section', { className: 'card wide run-only' }, el('h2', { textContent: 'Kernel masks (blue: connected; rows: input colour group, columns: output group; yellow: centre)' }), kernelsBox),
+    el('section', { className: 'card wide run-only' }, el('h2', { textContent: 'Kernel masks (blue: connected; rows: input colour group, columns: output group; yellow: centre)' }), kernelsBox, kernelsCaption),
   ),
 );
+document.body.classList.add('empty');
 
 const sampleGrid = new ImageGrid(gridBox, () => levels, (hit, grid) => hover(hit, grid));
 const datasetGrid = new ImageGrid(datasetBox, () => levels, (hit, grid) => hover(hit, grid));
 
+/** The badge, and which controls work now. */
 function setStatus(text: string): void {
   status.textContent = text;
-  setEnabled(stopButton, running);
-  setEnabled(sampleButton, !running && summary !== null);
+  status.dataset.status = text;
+  setEnabled(stopButton, trainingRunId !== null && trainingRunId === runId() && !stopping);
+  setEnabled(sampleButton, !busy() && view !== null && (summary !== null || view.checkpoint !== null));
+  setEnabled(keepSlider.element.querySelector('input')!, datasetImages !== null);
 }
 setStatus('idle');
+
+function showError(message: string | null): void {
+  errorNote.hidden = message === null;
+  errorNote.textContent = message ?? '';
+}
 
 function showGrid(index: number): void {
   const g = grids[index];
@@ -151,6 +179,11 @@ function hover(hit: GridHit | null, grid: ImageGrid): void {
   lastHover = { hit, grid };
   const raw = grid.image(hit.image);
   if (!raw) return;
+  if (!inspector.hasField && !fieldAsked && view) {
+    // The structural field is computed when first needed: training never waits for it.
+    fieldAsked = true;
+    worker.postMessage({ type: 'field', runId: view.runId } satisfies ToWorker);
+  }
   // Dataset images are bytes; the model reads levels.
   const image = grid === datasetGrid ? encoded(raw) : raw;
   const c = Math.min(outputChannel, summary.channels - 1);
@@ -165,33 +198,58 @@ function encoded(bytes: Uint8Array): Uint8Array {
   return Uint8Array.from(values);
 }
 
-/** Draw samples with the current model; a seed from the host makes them repeatable. */
-function requestSamples(seed = Math.floor(Math.random() * 1e9)): void {
-  if (!runId || !experiment || !summary) return;
-  const count = experiment.sampling.count;
+function requestStop(): void {
+  if (!trainingRunId) return;
+  stopping = true;
+  worker.postMessage({ type: 'stop', runId: trainingRunId } satisfies ToWorker);
+  if (onView(trainingRunId)) setStatus('stopping after this step…');
+}
+
+/** Draw samples from the run on view: the worker loads its checkpoint if it does not hold its model already. */
+function requestSamples(seed = Math.floor(Math.random() * 1e9), fromHost = false): void {
+  if (!view || !experiment) return;
+  const e = experiment;
+  const count = e.sampling.count;
+  const shape = imageShape(e);
   let prefix: Uint8Array | null = null;
   if (keepRows > 0 && datasetImages) {
-    const size = summary.height * summary.width * summary.channels;
+    const size = shape.height * shape.width * shape.channels;
     prefix = new Uint8Array(count * size);
     for (let n = 0; n < count; n++) prefix.set(encoded(datasetImages.data.subarray((n % datasetImages.count) * size, ((n % datasetImages.count) + 1) * size)), n * size);
   }
-  running = true;
+  sampling = { runId: view.runId, fromHost };
+  showError(null);
   setStatus('sampling');
-  worker.postMessage({ type: 'sample', runId, count, temperature, seed, keepRows: prefix ? keepRows : 0, prefix } satisfies ToWorker);
+  gridStatus.textContent = 'drawing samples…';
+  worker.postMessage({
+    type: 'sample',
+    runId: view.runId,
+    experiment: e,
+    checkpoint: view.checkpoint,
+    backend: e.training.backend,
+    wasmPaths: wasmPaths(),
+    count,
+    temperature,
+    seed,
+    keepRows: prefix ? keepRows : 0,
+    prefix,
+  } satisfies ToWorker);
 }
 
-function showDataset(images: ImageBatch, e: Experiment): void {
-  const split = splitImages(images.count, e.data.testFraction, e.data.seed);
-  const size = images.height * images.width * images.channels;
-  const count = Math.min(16, split.test.length);
-  const data = new Uint8Array(count * size);
-  for (let k = 0; k < count; k++) data.set(images.data.subarray(split.test[k] * size, (split.test[k] + 1) * size), k * size);
-  datasetImages = { data, count, height: images.height, width: images.width, channels: images.channels };
+function showDatasetImages(images: ImageBatch | null, why?: string): void {
+  datasetImages = images;
+  if (!images) {
+    datasetGrid.clear();
+    datasetCaption.textContent = why ? `The data set could not be read: ${why}` : 'No dataset images for this run.';
+    keepSlider.set(0, 0);
+    return;
+  }
   // The grid draws levels: show the bytes at full resolution.
   const previous = levels;
   levels = 256;
-  datasetGrid.show(datasetImages);
+  datasetGrid.show(images);
   levels = previous;
+  datasetCaption.textContent = `${images.count} test images (hover one to inspect it; "keep rows" completes them).`;
   keepSlider.set(0, images.height - 1);
 }
 
@@ -205,18 +263,32 @@ async function decodeGrid(png: Uint8Array, e: Experiment): Promise<ImageBatch> {
   return { data: imagesFromGrid(g.getImageData(0, 0, bitmap.width, bitmap.height).data, bitmap.width, o), count: o.count, ...shape };
 }
 
-/** Put one run on view (training, or from disk): its experiment, its curves so far, no grids yet. */
-function viewRun(id: string, name: string, json: string, metrics: RunView['metrics']): Experiment {
+/** Put one run on view (training, or from disk): its experiment and curves so far; nothing of the previous run stays. */
+function viewRun(id: string, name: string, json: string, metrics: RunView['metrics'], runStatus: string, checkpoint: Uint8Array | null): Experiment {
   setComparing(null);
-  runId = id;
+  const same = view?.runId === id;
+  view = { runId: id, status: runStatus, checkpoint };
   vscode.setState({ runId: id });
+  document.body.classList.remove('empty');
   const e = JSON.parse(json) as Experiment;
   experiment = e;
   levels = e.data.levels;
   title.textContent = name;
-  channelPicker.hidden = imageShape(e).channels !== 3;
   chart.setRuns([{ name, metrics }]);
   grids.length = 0;
+  stepSlider.set(0, 0);
+  sampleGrid.clear();
+  gridStatus.textContent = 'No samples yet.';
+  showError(null);
+  if (!same || id !== trainingRunId) {
+    summary = null;
+    fieldAsked = false;
+    lastHover = null;
+    inspector.clearModel();
+    kernelsBox.replaceChildren();
+    kernelsCaption.textContent = 'Loading the model…';
+    channelPicker.hidden = true;
+  }
   return e;
 }
 
@@ -224,16 +296,17 @@ function viewRun(id: string, name: string, json: string, metrics: RunView['metri
 function setComparing(runs: readonly RunView[] | null): void {
   compared = runs ? runs.map((r) => r.runId) : null;
   document.body.classList.toggle('comparing', runs !== null);
+  if (runs) document.body.classList.remove('empty');
 }
 
 /** Which curve of the chart a run's points belong on (−1: it is not on the chart). */
 function curveOf(id: string): number {
-  return compared ? compared.indexOf(id) : id === runId ? 0 : -1;
+  return compared ? compared.indexOf(id) : id === runId() ? 0 : -1;
 }
 
 /** Whether the panel shows this run alone: its grid and status follow it. */
 function onView(id: string): boolean {
-  return !compared && id === runId;
+  return !compared && id === runId();
 }
 
 /** The numbers a comparison is read for: how far each run got, and its best test NLL. */
@@ -259,8 +332,20 @@ function showComparison(runs: readonly RunView[]): void {
   comparisonBox.replaceChildren(el('table', { className: 'comparison' }, el('thead', {}, head), el('tbody', {}, ...rows)));
 }
 
-async function showRun(run: RunView): Promise<void> {
-  const e = viewRun(run.runId, run.name, run.experiment, run.metrics);
+/**
+ * Show a run from disk; the worker loads its model first (before any later request), then the grids decode. A
+ * sample request loads the model itself (`load` false): one request, one answer.
+ */
+async function showRun(run: RunView, load = true): Promise<void> {
+  const e = viewRun(run.runId, run.name, run.experiment, run.metrics, run.status, run.checkpoint);
+  showDatasetImages(run.dataset, run.datasetError);
+  if (run.runId === trainingRunId) {
+    // Back to the run in training: the worker holds its live model, newer than any checkpoint.
+    setStatus(stopping ? 'stopping after this step…' : 'training');
+  } else {
+    setStatus(run.status);
+    if (load) worker.postMessage({ type: 'load', runId: run.runId, experiment: e, checkpoint: run.checkpoint, backend: e.training.backend, wasmPaths: wasmPaths() } satisfies ToWorker);
+  }
   for (const g of run.grids) {
     try {
       addGrid(g.step, await decodeGrid(g.png, e));
@@ -268,27 +353,19 @@ async function showRun(run: RunView): Promise<void> {
       gridStatus.textContent = `The grid of step ${g.step} could not be read.`;
     }
   }
-  if (run.runId === trainingRunId) {
-    // Back to the run in training: the worker holds its live model, newer than any checkpoint.
-    running = true;
-    setStatus('training');
-    return;
-  }
-  running = false;
-  setStatus(run.status);
-  worker.postMessage({ type: 'load', runId: run.runId, experiment: e, checkpoint: run.checkpoint, backend: e.training.backend, wasmPaths: config.wasmPaths } satisfies ToWorker);
 }
 
 function onHostMessage(m: HostMessage): void {
   switch (m.type) {
     case 'train': {
       trainingRunId = m.runId;
-      const e = viewRun(m.runId, m.name, m.experiment, m.metrics);
-      errorNote.hidden = true;
-      showDataset(m.images, e);
-      running = true;
+      stopping = false;
+      const e = viewRun(m.runId, m.name, m.experiment, m.metrics, 'running', m.checkpoint);
+      showDatasetImages(testImageSubset(m.images, e));
       setStatus('starting');
-      worker.postMessage({ type: 'train', runId: m.runId, experiment: e, images: m.images, checkpoint: m.checkpoint, backend: m.backend, wasmPaths: config.wasmPaths } satisfies ToWorker);
+      backendLine.textContent = 'choosing a backend…';
+      worker.postMessage({ type: 'train', runId: m.runId, experiment: e, images: m.images, checkpoint: m.checkpoint, backend: m.backend, wasmPaths: wasmPaths() } satisfies ToWorker);
+      toHost({ type: 'started', runId: m.runId });
       return;
     }
     case 'show':
@@ -301,48 +378,112 @@ function onHostMessage(m: HostMessage): void {
       setComparing(m.runs);
       return;
     case 'stop':
-      worker.postMessage({ type: 'stop', runId: m.runId } satisfies ToWorker);
+      if (m.runId === trainingRunId) requestStop();
       return;
     case 'sample':
-      if (m.runId === runId) {
-        temperature = m.temperature;
-        temperatureSlider.set(m.temperature);
-        keepRows = m.keepRows;
-        requestSamples(m.seed);
-      }
+      void showRun(m.run, false);
+      temperature = m.temperature;
+      temperatureSlider.set(m.temperature);
+      keepRows = m.keepRows;
+      requestSamples(m.seed, true);
       return;
   }
 }
 
 // --------------------------------------------------------------------------------------------------------------
-// The worker (created from a blob: VS Code webviews cannot start workers from their resource URLs)
+// The worker (created from a blob: VS Code webviews cannot start workers from their resource URLs, and such a
+// worker cannot fetch the webview's resources either, so the page fetches the wasm binaries and hands it blob: URLs)
 
-const worker = await (async () => {
-  const source = await (await fetch(config.workerSrc)).text();
-  return new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
-})();
+let wasmBlobs: Record<string, string> | null = null;
 
-worker.onmessage = (event: MessageEvent<FromWorker>) => {
-  const m = event.data;
+function wasmPaths(): WasmPaths {
+  if (!wasmBlobs) return config.wasmPaths;
+  const simd = wasmBlobs['tfjs-backend-wasm-simd.wasm'];
+  return { 'tfjs-backend-wasm.wasm': wasmBlobs['tfjs-backend-wasm.wasm'], 'tfjs-backend-wasm-simd.wasm': simd, 'tfjs-backend-wasm-threaded-simd.wasm': simd };
+}
+
+async function fetchWasm(): Promise<void> {
+  try {
+    const entries = await Promise.all(
+      WASM_BINARIES.map(async (name) => {
+        const response = await fetch(`${config.wasmPaths}${name}`);
+        if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+        return [name, URL.createObjectURL(new Blob([await response.arrayBuffer()], { type: 'application/wasm' }))] as const;
+      }),
+    );
+    wasmBlobs = Object.fromEntries(entries);
+  } catch (error) {
+    toHost({ type: 'log', level: 'warn', message: `the panel could not fetch the wasm binaries (${(error as Error).message}); the worker will try their URLs itself` });
+  }
+}
+
+const workerSource = await Promise.all([fetch(config.workerSrc).then((r) => r.text()), fetchWasm()]).then(([source]) => URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+let worker = startWorker();
+
+function startWorker(): Worker {
+  const w = new Worker(workerSource);
+  w.onmessage = (event: MessageEvent<FromWorker>) => onWorkerMessage(event.data);
+  w.onerror = (event: ErrorEvent) => {
+    event.preventDefault();
+    workerDied(`the panel's worker failed: ${event.message || 'an uncaught error'}`);
+  };
+  w.onmessageerror = () => workerDied("a message from the panel's worker could not be read");
+  return w;
+}
+
+/** The worker cannot go on: the run it trained ends as failed, with the reason, and a fresh worker takes over. */
+function workerDied(reason: string): void {
+  worker.terminate();
+  worker = startWorker();
+  if (trainingRunId) {
+    const id = trainingRunId;
+    trainingRunId = null;
+    stopping = false;
+    toHost({ type: 'ended', runId: id, status: 'failed', step: 0, error: reason });
+    if (onView(id)) view = { ...view!, status: 'failed' };
+  }
+  sampling = null;
+  summary = null;
+  fieldAsked = false;
+  inspector.clearModel();
+  kernelsBox.replaceChildren();
+  kernelsCaption.textContent = 'The model went with the worker: show the run again (Pixel Lab view) to inspect its last checkpoint.';
+  showError(reason);
+  setStatus(view?.status ?? 'idle');
+  toHost({ type: 'log', level: 'error', message: reason });
+}
+
+function onWorkerMessage(m: FromWorker): void {
   switch (m.type) {
     case 'backend': {
-      backendLine.textContent = `${m.info.name} · ${m.info.adapter}`;
-      const skipped = m.info.fallbacks.map((f) => `${f.name}: ${f.reason}`);
-      fallbackNote.hidden = skipped.length === 0;
-      fallbackNote.textContent = `Running on ${m.info.name}, not the GPU's first choice — ${skipped.join('; ')}.`;
-      toHost({ type: 'backend', runId: m.runId, info: m.info });
+      if (onView(m.runId) || m.runId === trainingRunId) {
+        backendLine.textContent = `${m.info.name} · ${m.info.adapter}`;
+        const skipped = m.info.fallbacks.map((f) => `${f.name}: ${f.reason}`);
+        fallbackNote.hidden = skipped.length === 0;
+        fallbackNote.textContent = `Running on ${m.info.name} — not used: ${skipped.join('; ')}.`;
+      }
+      if (m.runId === trainingRunId) toHost({ type: 'backend', runId: m.runId, info: m.info });
       return;
     }
     case 'model':
+      if (!onView(m.runId)) return;
       summary = m.summary;
+      fieldAsked = false;
       inspector.setModel(m.summary);
       drawKernelMasks(kernelsBox, m.summary);
-      setStatus(running ? 'training' : status.textContent ?? 'ready');
+      kernelsCaption.textContent = `${m.summary.type}, ${m.summary.parameters.toLocaleString('en')} parameters.`;
+      channelPicker.hidden = m.summary.channels !== 3;
+      setStatus(status.dataset.status ?? 'ready');
+      return;
+    case 'field':
+      if (!onView(m.runId) || !summary) return;
+      inspector.setField(m.bits);
+      if (lastHover) hover(lastHover.hit, lastHover.grid);
       return;
     case 'step':
       // The host writes every point; the chart shows it only if this run is on it.
       if (curveOf(m.runId) >= 0) chart.add({ step: m.step, split: 'train', nats: m.nats, bitsPerDim: m.bitsPerDim }, curveOf(m.runId));
-      if (onView(m.runId)) setStatus(`step ${m.step}/${experiment?.training.steps ?? '?'}`);
+      if (onView(m.runId) && !stopping) setStatus(`step ${m.step}/${experiment?.training.steps ?? '?'}`);
       toHost(m);
       return;
     case 'eval':
@@ -357,41 +498,60 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       toHost(m);
       return;
     case 'ended':
-      trainingRunId = null;
-      running = false;
-      setStatus(m.status);
-      if (m.error) {
-        errorNote.hidden = false;
-        errorNote.textContent = m.error;
+      if (m.runId === trainingRunId) {
+        trainingRunId = null;
+        stopping = false;
+      }
+      if (onView(m.runId)) {
+        view = { ...view!, status: m.status };
+        setStatus(m.status);
+        if (m.error) showError(m.error);
       }
       toHost(m);
       return;
-    case 'sampling':
+    case 'sampling': {
+      if (!onView(m.runId)) return;
       sampleGrid.show(m.images, m.done ? Infinity : m.upTo + 1);
       gridStatus.textContent = m.done ? `${m.images.count} new samples at temperature ${temperature.toFixed(2)}${keepRows ? `, completing ${keepRows} kept rows` : ''}.` : `drawing pixel ${m.upTo + 1} of ${m.images.height * m.images.width}…`;
       if (m.done) {
-        running = false;
-        setStatus('ready');
+        const asked = sampling;
+        sampling = null;
+        setStatus(view?.status ?? 'ready');
+        if (asked?.fromHost) toHost({ type: 'sampled', runId: m.runId, count: m.images.count });
       }
       return;
+    }
     case 'gradient':
       if (m.request === hoverRequest) inspector.showGradient(m.values);
       return;
-    case 'error':
-      if (m.runId === trainingRunId) trainingRunId = null;
-      running = trainingRunId !== null;
-      errorNote.hidden = false;
-      errorNote.textContent = m.message;
-      setStatus('error');
-      toHost({ type: 'log', level: 'error', message: m.message });
+    case 'error': {
+      // A request failed, and it alone: say why, and leave the panel usable.
+      if (m.task === 'sample') sampling = null;
+      if (m.task === 'field') fieldAsked = false;
+      const what = { load: 'Loading the model', sample: 'Sampling', field: 'Computing the dependency field', gradient: 'The gradient map', train: 'Training' }[m.task];
+      const message = `${what} failed: ${m.message}`;
+      if (m.task === 'sample' || m.task === 'load') gridStatus.textContent = message;
+      if (m.task === 'load' || (m.task === 'sample' && !summary)) kernelsCaption.textContent = `No model on view: ${message}`;
+      showError(message);
+      setStatus(view?.status ?? 'idle');
+      toHost({ type: 'problem', task: m.task, ...(m.runId ? { runId: m.runId } : {}), message });
+      return;
+    }
+    case 'fatal':
+      workerDied(m.message);
       return;
   }
-};
+}
 
 window.addEventListener('message', (event: MessageEvent) => {
   const checked = validateHostMessage(event.data);
   if (!checked.ok) {
-    toHost({ type: 'log', level: 'error', message: `rejected a message from the host: ${checked.reason}` });
+    const data = event.data as { type?: unknown; runId?: unknown } | null;
+    const type = typeof data?.type === 'string' ? data.type : 'unknown';
+    const id = typeof data?.runId === 'string' ? data.runId : undefined;
+    const reason = `rejected a message from the host: ${checked.reason}`;
+    showError(`The panel ${reason}.`);
+    toHost({ type: 'rejected', messageType: type, ...(id ? { runId: id } : {}), reason });
     return;
   }
   onHostMessage(checked.message);

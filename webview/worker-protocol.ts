@@ -1,7 +1,12 @@
 /**
  * Messages between the panel's page and its worker (which owns TF.js). Internal to the webview: the contract with
  * the extension host is src/protocol.ts.
+ *
+ * Every request carries what it needs: `load` and `sample` name the run's experiment and checkpoint, so a sample
+ * request never depends on an earlier `load` having arrived first. A failed request fails only itself: the worker
+ * answers it with an `error` naming the task, and takes the next one.
  */
+import type { WasmPaths } from '../src/backend/select';
 import type { Experiment } from '../src/experiment/types';
 import type { KernelGeometry } from '../src/model/masks';
 import type { BackendInfo, BackendPreference, ImageBatch } from '../src/protocol';
@@ -15,20 +20,32 @@ export interface ModelSummary {
   readonly parameters: number;
   /** Every convolution, for the kernel-mask view. */
   readonly layers: readonly { readonly name: string; readonly geometry: KernelGeometry; readonly inGroups: Int32Array; readonly outGroups: Int32Array }[];
-  /** The structural dependency field (see DepField.fromBits). */
-  readonly field: Uint32Array;
+}
+
+/** A run's model as the worker loads it: its experiment and its checkpoint (null: fresh weights). */
+export interface ModelSource {
+  readonly runId: string;
+  readonly experiment: Experiment;
+  readonly checkpoint: Uint8Array | null;
+  readonly backend: BackendPreference;
+  readonly wasmPaths: WasmPaths;
 }
 
 export type ToWorker =
-  | { readonly type: 'train'; readonly runId: string; readonly experiment: Experiment; readonly images: ImageBatch; readonly checkpoint: Uint8Array | null; readonly backend: BackendPreference; readonly wasmPaths: string }
-  | { readonly type: 'load'; readonly runId: string; readonly experiment: Experiment; readonly checkpoint: Uint8Array | null; readonly backend: BackendPreference; readonly wasmPaths: string }
+  | ({ readonly type: 'train'; readonly images: ImageBatch } & ModelSource)
+  | ({ readonly type: 'load' } & ModelSource)
   | { readonly type: 'stop'; readonly runId: string }
-  | { readonly type: 'sample'; readonly runId: string; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number; readonly prefix: Uint8Array | null }
+  | ({ readonly type: 'sample'; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number; readonly prefix: Uint8Array | null } & ModelSource)
+  /** The structural dependency field of the loaded model, computed when first asked (it grows as (H·W·C)²). */
+  | { readonly type: 'field'; readonly runId: string }
   | { readonly type: 'gradient'; readonly request: number; readonly image: Uint8Array; readonly i: number; readonly j: number; readonly c: number };
+
+export type WorkerTask = 'train' | 'load' | 'sample' | 'field' | 'gradient';
 
 export type FromWorker =
   | { readonly type: 'backend'; readonly runId: string; readonly info: BackendInfo }
   | { readonly type: 'model'; readonly runId: string; readonly summary: ModelSummary }
+  | { readonly type: 'field'; readonly runId: string; readonly bits: Uint32Array }
   | { readonly type: 'step'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly imagesPerSecond: number; readonly seconds: number }
   | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean }
   | { readonly type: 'samples'; readonly runId: string; readonly step: number; readonly images: ImageBatch; readonly png: Uint8Array }
@@ -37,5 +54,7 @@ export type FromWorker =
   /** Samples being drawn: the images so far (pixels after `upTo` not drawn yet). */
   | { readonly type: 'sampling'; readonly runId: string; readonly images: ImageBatch; readonly upTo: number; readonly done: boolean }
   | { readonly type: 'gradient'; readonly request: number; readonly values: Float32Array }
-  /** A task failed; `runId` when it was a training run's (which then has ended). */
-  | { readonly type: 'error'; readonly message: string; readonly runId?: string };
+  /** A request failed; it alone: the worker goes on with the next. */
+  | { readonly type: 'error'; readonly task: WorkerTask; readonly message: string; readonly runId?: string }
+  /** The worker cannot go on (its GPU device was lost): the page fails the run and starts a fresh worker. */
+  | { readonly type: 'fatal'; readonly message: string };

@@ -1,9 +1,12 @@
 /**
  * The panel's worker: it owns TF.js, so training and sampling never freeze the page. It trains with the shared
- * loop (src/train/loop.ts), samples, and answers gradient-map requests; files are written by the host.
+ * loop (src/train/loop.ts), samples, and answers dependency-map requests; files are written by the host.
+ *
+ * Requests run one at a time in arrival order (gradient maps and stops go straight through). A failed request
+ * fails only itself — it is answered with an `error` naming the task — and the queue goes on with the next.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendChoice, type BackendPreference, selectBackend } from '../src/backend/select';
+import { type BackendChoice, type BackendPreference, selectBackend, type WasmPaths } from '../src/backend/select';
 import { experimentBatches } from '../src/data/batches';
 import { gridPixels } from '../src/data/grid';
 import { imageShape, modelConfigOf, type Experiment } from '../src/experiment/types';
@@ -13,13 +16,16 @@ import type { PixelModel } from '../src/model/model';
 import { sample } from '../src/model/sampling/index';
 import { createOptimizer, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/train/checkpoint';
 import { failureMessage, trainLoop, trainSettings } from '../src/train/loop';
-import type { FromWorker, ToWorker } from './worker-protocol';
+import type { FromWorker, ModelSource, ToWorker, WorkerTask } from './worker-protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 let backend: { preference: BackendPreference; choice: BackendChoice } | null = null;
+/** The model on hand: the one training, or the last one loaded or trained. */
 let current: { runId: string; model: PixelModel; experiment: Experiment } | null = null;
-let stopRequested: string | null = null;
+/** The run in training, and whether a stop was asked for it (also while it is still starting). */
+let training: { runId: string; stop: boolean } | null = null;
+let pendingStop: string | null = null;
 let busy: Promise<void> = Promise.resolve();
 let latestGradient = 0;
 
@@ -27,21 +33,54 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
 }
 
-async function useBackend(runId: string, preference: BackendPreference, wasmPaths: string): Promise<void> {
-  if (!backend || backend.preference !== preference) backend = { preference, choice: await selectBackend(preference, { wasmPaths }) };
+async function useBackend(runId: string, preference: BackendPreference, wasmPaths: WasmPaths): Promise<void> {
+  if (!backend || backend.preference !== preference) {
+    backend = { preference, choice: await selectBackend(preference, { wasmPaths }) };
+    watchDevice();
+  }
   post({ type: 'backend', runId, info: backend.choice });
 }
 
+/** Why the GPU device was lost, once it was. */
+let deviceLost: string | null = null;
+
+/** A lost WebGPU device cannot be recovered in this worker: say so, and let the page start a fresh one. */
+function watchDevice(): void {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  if (tf.getBackend() !== 'webgpu' || !device?.lost) return;
+  void device.lost.then((info) => {
+    deviceLost = `the GPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''}); train again, or choose "backend": "wasm"`;
+    post({ type: 'fatal', message: deviceLost });
+  });
+}
+
+/** What a failure was: a lost device shows first as odd errors from the ops in flight, so it is waited for briefly. */
+async function failureOf(error: unknown): Promise<string> {
+  if (tf.getBackend() === 'webgpu' && !deviceLost) await new Promise((resolve) => setTimeout(resolve, 200));
+  return deviceLost ?? failureMessage(error);
+}
+
 function adopt(runId: string, model: PixelModel, experiment: Experiment): void {
-  current?.model.dispose();
+  if (current && current.model !== model) current.model.dispose();
   current = { runId, model, experiment };
   const { height, width, channels } = model.config.image;
-  const field = model.field();
-  post({
-    type: 'model',
-    runId,
-    summary: { type: model.config.type, height, width, channels, levels: model.head.levels, parameters: model.params.count, layers: model.params.layers, field: field.bits.slice() },
-  });
+  post({ type: 'model', runId, summary: { type: model.config.type, height, width, channels, levels: model.head.levels, parameters: model.params.count, layers: model.params.layers } });
+}
+
+/** The model of a run: the one on hand if it is that run's, else restored from its checkpoint. */
+async function modelOf(source: ModelSource, fresh: boolean): Promise<PixelModel> {
+  await useBackend(source.runId, source.backend, source.wasmPaths);
+  if (current?.runId === source.runId) return current.model;
+  if (source.checkpoint) {
+    const { model, optimizer } = await restoreCheckpoint(decodeCheckpoint(source.checkpoint));
+    optimizer.dispose();
+    adopt(source.runId, model, source.experiment);
+    return model;
+  }
+  if (!fresh) throw new Error('this run has no checkpoint yet: nothing to sample from');
+  const model = createModel(modelConfigOf(source.experiment, imageShape(source.experiment)));
+  adopt(source.runId, model, source.experiment);
+  return model;
 }
 
 /** A grid of images as a PNG, drawn on an OffscreenCanvas. */
@@ -53,11 +92,17 @@ async function pngOf(images: Uint8Array, count: number, model: PixelModel): Prom
   return new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
 }
 
-/** Let queued messages (a stop, a hover) in between steps. */
-const yieldToMessages = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+/**
+ * Let queued messages (a stop, a hover) in between steps. A zero-delay timer is not enough: Chromium may run ready
+ * timer tasks ahead of waiting message events, so a stop could wait many steps; a timer that is not yet due cannot.
+ */
+const yieldToMessages = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
 
 async function train(m: Extract<ToWorker, { type: 'train' }>): Promise<void> {
   const { runId, experiment, images } = m;
+  const run = { runId, stop: pendingStop === runId };
+  training = run;
+  pendingStop = null;
   let step = 0;
   try {
     await useBackend(runId, m.backend, m.wasmPaths);
@@ -70,44 +115,43 @@ async function train(m: Extract<ToWorker, { type: 'train' }>): Promise<void> {
     const start = checkpoint?.state ?? { step: 0, bestTestNats: null, bestStep: null };
     step = start.step;
     adopt(runId, model, experiment);
-    stopRequested = null;
     const settings = trainSettings(experiment);
-    const outcome = await trainLoop(model, optimizer, batches, settings, start, {
-      onStep: async (r) => {
-        step = r.step;
-        post({ type: 'step', runId, ...r });
-        await yieldToMessages();
-      },
-      onEval: (r) => post({ type: 'eval', runId, ...r }),
-      onSamples: async (s, drawn) => {
-        const png = await pngOf(drawn, settings.sampleCount, model);
-        const batch = { data: drawn, count: settings.sampleCount, ...model.config.image };
-        post({ type: 'samples', runId, step: s, images: batch, png }, [png.buffer]);
-      },
-      onCheckpoint: (c, kinds) => {
-        const bytes = encodeCheckpoint(c);
-        post({ type: 'checkpoint', runId, step: c.state.step, kinds, bytes }, [bytes.buffer]);
-      },
-      shouldStop: () => stopRequested === runId,
-    });
-    optimizer.dispose();
-    post({ type: 'ended', runId, status: outcome.stopped ? 'stopped' : 'finished', step: outcome.state.step });
+    try {
+      const outcome = await trainLoop(model, optimizer, batches, settings, start, {
+        onStep: async (r) => {
+          step = r.step;
+          post({ type: 'step', runId, ...r });
+          await yieldToMessages();
+        },
+        onEval: (r) => post({ type: 'eval', runId, ...r }),
+        onSamples: async (s, drawn) => {
+          const png = await pngOf(drawn, settings.sampleCount, model);
+          const batch = { data: drawn, count: settings.sampleCount, ...model.config.image };
+          post({ type: 'samples', runId, step: s, images: batch, png }, [png.buffer]);
+        },
+        onCheckpoint: (c, kinds) => {
+          const bytes = encodeCheckpoint(c);
+          post({ type: 'checkpoint', runId, step: c.state.step, kinds, bytes }, [bytes.buffer]);
+        },
+        shouldStop: () => run.stop,
+      });
+      post({ type: 'ended', runId, status: outcome.stopped ? 'stopped' : 'finished', step: outcome.state.step });
+    } finally {
+      optimizer.dispose();
+    }
   } catch (error) {
-    post({ type: 'ended', runId, status: 'failed', step, error: failureMessage(error) });
+    post({ type: 'ended', runId, status: 'failed', step, error: await failureOf(error) });
+  } finally {
+    training = null;
   }
 }
 
 async function load(m: Extract<ToWorker, { type: 'load' }>): Promise<void> {
-  await useBackend(m.runId, m.backend, m.wasmPaths);
-  const model = m.checkpoint
-    ? (await restoreCheckpoint(decodeCheckpoint(m.checkpoint))).model
-    : createModel(modelConfigOf(m.experiment, imageShape(m.experiment)));
-  adopt(m.runId, model, m.experiment);
+  await modelOf(m, true);
 }
 
 async function draw(m: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
-  if (!current || current.runId !== m.runId) throw new Error('no model is loaded for this run');
-  const { model } = current;
+  const model = await modelOf(m, false);
   const { height, width, channels } = model.config.image;
   const batch = (data: Uint8Array) => ({ data: data.slice(), count: m.count, height, width, channels });
   let lastPost = 0;
@@ -128,34 +172,55 @@ async function draw(m: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
   post({ type: 'sampling', runId: m.runId, images: batch(images), upTo: height * width, done: true });
 }
 
+async function field(m: Extract<ToWorker, { type: 'field' }>): Promise<void> {
+  if (!current || current.runId !== m.runId) throw new Error('no model is loaded for this run');
+  const bits = current.model.field().bits;
+  post({ type: 'field', runId: m.runId, bits }, [bits.buffer]);
+}
+
 async function gradient(m: Extract<ToWorker, { type: 'gradient' }>): Promise<void> {
-  // Only the newest hover matters: older requests still queued are skipped.
+  // Only the newest hover matters: older requests still waiting are skipped.
   if (m.request < latestGradient || !current) return;
   const values = await gradientMap(current.model, m.image, { i: m.i, j: m.j, c: m.c });
   post({ type: 'gradient', request: m.request, values }, [values.buffer]);
 }
 
+function perform(m: Exclude<ToWorker, { type: 'stop' }>): Promise<void> {
+  switch (m.type) {
+    case 'train':
+      return train(m);
+    case 'load':
+      return load(m);
+    case 'sample':
+      return draw(m);
+    case 'field':
+      return field(m);
+    case 'gradient':
+      return gradient(m);
+  }
+}
+
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const m = event.data;
   if (m.type === 'stop') {
-    stopRequested = m.runId;
+    // Honoured whenever it comes: during a step, or while the run is still choosing a backend or restoring.
+    if (training?.runId === m.runId) training.stop = true;
+    else pendingStop = m.runId;
     return;
   }
   if (m.type === 'gradient') latestGradient = Math.max(latestGradient, m.request);
-  const run = () => {
-    if (m.type === 'train') return train(m);
-    if (m.type === 'load') return load(m);
-    if (m.type === 'sample') return draw(m);
-    return gradient(m);
-  };
-  // Gradient maps answer between training steps; everything else waits its turn.
-  const task = m.type === 'gradient' ? run() : (busy = busy.then(run));
-  task.catch((error: Error) => post({ type: 'error', message: error.message, ...(m.type === 'train' ? { runId: m.runId } : {}) }));
+  const task: WorkerTask = m.type;
+  const runId = 'runId' in m ? m.runId : undefined;
+  const fail = (error: unknown) => post({ type: 'error', task, message: error instanceof Error ? error.message : String(error), ...(runId ? { runId } : {}) });
+  // Gradient maps and fields answer between training steps; everything else waits its turn. A failure fails only
+  // its own request: the queue is never left rejected.
+  if (m.type === 'gradient' || (m.type === 'field' && training)) perform(m).catch(fail);
+  else busy = busy.then(() => perform(m)).catch(fail);
 };
 
 self.addEventListener('securitypolicyviolation', (e) => {
   const v = e as SecurityPolicyViolationEvent;
-  post({ type: 'error', message: `blocked by the content security policy: ${v.violatedDirective} ${v.blockedURI}` });
+  post({ type: 'error', task: 'load', message: `blocked by the content security policy: ${v.violatedDirective} ${v.blockedURI}` });
 });
 
 tf.env().set('PROD', true);

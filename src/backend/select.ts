@@ -25,9 +25,26 @@ export interface BackendChoice {
   readonly fallbacks: readonly { readonly name: BackendName; readonly reason: string }[];
 }
 
+/**
+ * Where the wasm binaries are: a URL or folder ending in '/', or one URL per binary (the panel's worker gets
+ * blob: URLs from its page, because a worker cannot fetch a VS Code webview's resource URLs itself).
+ */
+export type WasmPaths = string | Readonly<Record<'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm', string>>;
+
 export interface SelectOptions {
-  /** Where the wasm binaries are served from (a URL or folder ending in '/'); needed for 'wasm'. */
-  readonly wasmPaths?: string;
+  /** Where the wasm binaries are; needed for 'wasm'. */
+  readonly wasmPaths?: WasmPaths;
+}
+
+/** Names of GPU drivers that are CPU emulations: correct, but far slower than wasm for these models. */
+const SOFTWARE_GPU = /swiftshader|llvmpipe|lavapipe|softpipe|basic render|software rasterizer|software adapter/i;
+
+/** A sentence naming the software GPU, or null for a real one. */
+export function softwareGpu(description: string, isFallbackAdapter = false): string | null {
+  const named = SOFTWARE_GPU.exec(description)?.[0];
+  if (!named && !isFallbackAdapter) return null;
+  const what = named ? (/swiftshader/i.test(named) ? 'SwiftShader' : named) : 'a fallback adapter';
+  return `it runs on ${what}, a CPU emulation of a GPU, about 30× slower than wasm for these models (name this backend in the experiment's "training.backend" to use it anyway)`;
 }
 
 /** Try the backends in order (from the preferred one on, when one is named) and switch TF.js to the first that works. */
@@ -40,7 +57,7 @@ export async function selectBackend(preference: BackendPreference = 'auto', opti
   const order = preference === 'auto' ? BACKEND_ORDER : BACKEND_ORDER.slice(BACKEND_ORDER.indexOf(preference));
   const fallbacks: { name: BackendName; reason: string }[] = [];
   for (const name of order) {
-    const reason = await unavailableBecause(name);
+    const reason = await unavailableBecause(name, preference === 'auto');
     if (reason) {
       fallbacks.push({ name, reason });
       continue;
@@ -55,23 +72,58 @@ export async function selectBackend(preference: BackendPreference = 'auto', opti
   throw new Error(`no TF.js backend could start: ${fallbacks.map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
 }
 
-/** A sentence on why a backend cannot run here, found before trying it; null when it may. */
-async function unavailableBecause(name: BackendName): Promise<string | null> {
+/**
+ * A sentence on why a backend cannot run here (or, choosing automatically, should not: a software GPU), found
+ * before trying it; null when it may.
+ */
+async function unavailableBecause(name: BackendName, auto: boolean): Promise<string | null> {
   if (name === 'webgpu') {
     const gpu = (globalThis.navigator as (Navigator & { gpu?: GPU }) | undefined)?.gpu;
-    if (!gpu) return 'this environment has no WebGPU (navigator.gpu is missing)';
+    if (!gpu) return `this environment has no WebGPU (navigator.gpu is missing)${webgpuHint()}`;
     try {
       const adapter = await gpu.requestAdapter();
-      return adapter ? null : 'no WebGPU adapter is available (requestAdapter returned none)';
+      if (!adapter) return `no WebGPU adapter is available (WebGPU is disabled or the GPU is blocklisted)${webgpuHint()}`;
+      const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
+      const text = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ');
+      const software = softwareGpu(text, Boolean((adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter || info?.isFallbackAdapter));
+      return auto && software ? `WebGPU ${software}` : null;
     } catch (error) {
       return `requesting a WebGPU adapter failed: ${(error as Error).message}`;
     }
   }
   if (name === 'webgl') {
     if (typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') return 'this environment has no canvas, so no WebGL';
-    return null;
+    if (!auto) return null;
+    const renderer = webglRenderer();
+    if (renderer === null) return 'no WebGL 2 context could be created here';
+    const software = softwareGpu(renderer);
+    return software ? `WebGL ${software}` : null;
   }
   return null;
+}
+
+/** How to get WebGPU where it is missing, in the words of what was verified (README, "WebGPU", says more). */
+function webgpuHint(): string {
+  const agent = (globalThis.navigator as Navigator | undefined)?.userAgent ?? '';
+  if (/Linux/.test(agent) && /Electron/.test(agent)) return '; VS Code keeps WebGPU off on Linux: see "WebGPU on Linux" in the Pixel Lab README for the launch flags to try';
+  if (/Linux/.test(agent)) return '; on Linux, Chromium browsers need --enable-unsafe-webgpu (and Vulkan) for WebGPU';
+  if (typeof process !== 'undefined' && process.versions?.node) return '; in Node, WebGPU needs the npm package "webgpu" (Dawn) and a Vulkan driver';
+  return '';
+}
+
+/** The WebGL renderer string (e.g. "ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device …))"), from a throwaway context. */
+function webglRenderer(): string | null {
+  try {
+    const canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(1, 1) : document.createElement('canvas');
+    const gl = canvas.getContext('webgl2') as WebGL2RenderingContext | null;
+    if (!gl) return null;
+    const debug = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(debug ? gl.getParameter(debug.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return renderer;
+  } catch {
+    return null;
+  }
 }
 
 /** Switch TF.js to a backend; the reason it failed, or null. */

@@ -2,11 +2,13 @@
  * `pixel-lab`: the headless trainer.
  *   train <experiment> [--steps N] [--backend B] [--out DIR]    a new run
  *   resume <run>                                                continue from the latest checkpoint
+ *   runs <experiment|folder> [--json]                           the runs, with "interrupted" for a dead trainer
  *   sample <run> [--count N] [--temperature T] [--out FILE.png] a sample grid from the best checkpoint
  *   eval <run>                                                  test NLL of the best checkpoint
  *   deps <experiment|run> --pixel i,j[,c] [--json]              structural and gradient dependency maps
  *   bench                                                       speed against the PyTorch reference
- * Exit code 0 only on success; errors are one line on stderr (an experiment's problems, one line each).
+ * Exit code 0 only on success (a run stopped by Ctrl+C or SIGTERM is one: it can be resumed); errors are one line
+ * on stderr (an experiment's problems, one line each), never a stack trace.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
@@ -16,7 +18,9 @@ import { ExperimentError } from '../experiment/experiment';
 import { RunFolder } from '../runs/run-folder';
 import { depsCommand, evalCommand, sampleCommand } from './inspect';
 import { consoleReporter } from './progress';
+import { runsCommand } from './runs';
 import { resumeRun, type SessionResult, startRun } from './session';
+import { stopOnSignals } from './signals';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
@@ -30,17 +34,6 @@ const positiveNumber = (name: string) => (value: string) => {
 };
 const backendOption = () => new Option('--backend <backend>', 'where to train (default: the experiment\'s, normally auto)').choices(['auto', ...BACKEND_ORDER]);
 
-/** Ctrl+C stops after the current step, with a checkpoint; a second Ctrl+C quits at once. */
-function stopOnInterrupt(): () => boolean {
-  let stopping = false;
-  process.on('SIGINT', () => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    process.stderr.write('\nstopping after this step (Ctrl+C again to quit now)…\n');
-  });
-  return () => stopping;
-}
-
 function finish(result: SessionResult): void {
   const { run, status } = result;
   const files = [
@@ -49,8 +42,9 @@ function finish(result: SessionResult): void {
     `checkpoints: ${run.checkpointPath('latest')}${existsSync(run.checkpointPath('best')) ? `, ${run.checkpointPath('best')}` : ''}`,
     ...(run.sampleFiles().length ? [`samples:     ${run.sampleFiles().slice(-1)[0]}`] : []),
   ];
-  console.log(`${status === 'finished' ? 'finished' : status} at step ${result.state.step}${result.state.bestTestNats !== null ? `; best test NLL ${result.state.bestTestNats.toFixed(2)} nats/image at step ${result.state.bestStep}` : ''}`);
+  console.log(`${status} at step ${result.state.step}${result.state.bestTestNats !== null ? `; best test NLL ${result.state.bestTestNats.toFixed(2)} nats/image at step ${result.state.bestStep}` : ''}`);
   files.forEach((f) => console.log(f));
+  if (status === 'stopped') console.log(`continue with: pixel-lab resume ${run.dir}`);
   if (status === 'failed') throw new Error(result.error);
 }
 
@@ -65,7 +59,8 @@ export function program(): Command {
     .option('--out <dir>', 'folder to create the run in (default: runs/<experiment name> beside the experiment)')
     .action(async (file: string, o: { steps?: number; backend?: BackendPreference; out?: string }) => {
       if (!existsSync(file)) throw new Error(`no such experiment file: ${file}`);
-      finish(await startRun(file, o.out, o, consoleReporter(), stopOnInterrupt()));
+      const interrupts = stopOnSignals();
+      finish(await startRun(file, o.out, o, consoleReporter(), interrupts.requested, interrupts.track));
     });
   cli
     .command('resume')
@@ -74,8 +69,15 @@ export function program(): Command {
     .option('--steps <n>', 'train up to this many steps in all', positiveInt('--steps'))
     .addOption(backendOption())
     .action(async (dir: string, o: { steps?: number; backend?: BackendPreference }) => {
-      finish(await resumeRun(dir, o, consoleReporter(), stopOnInterrupt()));
+      const interrupts = stopOnSignals();
+      finish(await resumeRun(dir, o, consoleReporter(), interrupts.requested, interrupts.track));
     });
+  cli
+    .command('runs')
+    .description('list the runs of an experiment (or in a folder of runs): id, status, step, best test NLL')
+    .argument('<target>', 'an experiment file, or a folder that holds run folders')
+    .option('--json', 'print one JSON array')
+    .action((target: string, o: { json?: boolean }) => runsCommand(target, o));
   cli
     .command('sample')
     .description('draw a grid of samples from a run\'s best checkpoint')
@@ -123,16 +125,19 @@ export function program(): Command {
   return cli;
 }
 
+/** An error as the one line the CLI prints (an experiment's problems keep one line each). */
+export function errorLines(error: unknown): string[] {
+  if (error instanceof ExperimentError) return error.message.split('\n').filter((line) => line.trim());
+  const message = error instanceof Error ? error.message : String(error);
+  return [`pixel-lab: ${message.split('\n').find((line) => line.trim())?.trim() ?? 'failed with no message'}`];
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     await program().parseAsync(argv);
     return 0;
   } catch (error) {
-    if (error instanceof ExperimentError) {
-      for (const line of error.message.split('\n')) process.stderr.write(`${line}\n`);
-    } else {
-      process.stderr.write(`pixel-lab: ${(error as Error).message.split('\n')[0]}\n`);
-    }
+    for (const line of errorLines(error)) process.stderr.write(`${line}\n`);
     return 1;
   }
 }

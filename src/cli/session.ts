@@ -13,7 +13,7 @@ import { type Experiment, modelConfigOf, parseExperiment } from '../experiment/e
 import { createModel } from '../model/index';
 import type { PixelModel } from '../model/model';
 import { encodeGrid } from '../runs/png';
-import { RunFolder, runsFolderOf } from '../runs/run-folder';
+import { effectiveStatus, HEARTBEAT_MS, type RunInfo, RunFolder, runsFolderOf, WriteError } from '../runs/run-folder';
 import { createOptimizer, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint, type TrainState } from '../train/checkpoint';
 import { failureMessage, type StepReport, trainLoop, trainSettings } from '../train/loop';
 
@@ -63,29 +63,58 @@ export async function chooseBackend(preference: BackendPreference, reporter: Rep
   return choice;
 }
 
-/** Train a new run of an experiment. */
-export async function startRun(file: string, out: string | undefined, overrides: { steps?: number; backend?: BackendPreference }, reporter: Reporter, stop: () => boolean): Promise<SessionResult> {
+/**
+ * Told about the run folder once it exists (and null once the run has ended), so that a caller can mark it on the
+ * way out — the CLI's second Ctrl+C.
+ */
+export type RunTracker = (run: RunFolder | null) => void;
+
+/**
+ * Train a new run of an experiment. Everything that can fail before training — the experiment, the run folder's
+ * name, the data, the model, the optimiser — is done before the run folder exists: a run folder is only made for a
+ * run that starts, and from then on any failure ends it as failed with the reason.
+ */
+export async function startRun(file: string, out: string | undefined, overrides: { steps?: number; backend?: BackendPreference }, reporter: Reporter, stop: () => boolean, track?: RunTracker): Promise<SessionResult> {
   const { experiment, text } = readExperiment(file, overrides);
+  const parent = out ? path.resolve(out) : runsFolderOf(file, experiment.name);
   const backend = await chooseBackend(experiment.training.backend, reporter);
   const prepared = prepareData(experiment, file, text, reporter);
   reporter.info(`data: ${prepared.source}, ${prepared.batches.split.train.length} for training, ${prepared.batches.split.test.length} for testing`);
-  const parent = out ? path.resolve(out) : runsFolderOf(file, experiment.name);
-  const run = RunFolder.create(parent, text, {
-    experiment: experiment.name,
-    experimentFile: path.resolve(file),
-    steps: experiment.training.steps,
-    backend: backend.name,
-    adapter: backend.adapter,
-  });
-  reporter.info(`run folder: ${run.dir}`);
   const model = modelFor(prepared);
-  const optimizer = createOptimizer(experiment.training.optimizer, experiment.training.learningRate);
-  return trainRun(run, prepared, model, optimizer, { step: 0, bestTestNats: null, bestStep: null }, reporter, stop);
+  let optimizer: tf.Optimizer | null = null;
+  let run: RunFolder;
+  try {
+    optimizer = createOptimizer(experiment.training.optimizer, experiment.training.learningRate);
+    run = RunFolder.create(parent, text, {
+      experiment: experiment.name,
+      experimentFile: path.resolve(file),
+      steps: experiment.training.steps,
+      backend: backend.name,
+      adapter: backend.adapter,
+    });
+  } catch (error) {
+    model.dispose();
+    optimizer?.dispose();
+    throw error;
+  }
+  track?.(run);
+  reporter.info(`run folder: ${run.dir}`);
+  return trainRun(run, prepared, model, optimizer, { step: 0, bestTestNats: null, bestStep: null }, reporter, stop, track);
 }
 
-/** Resume a run from its latest checkpoint. */
-export async function resumeRun(dir: string, overrides: { backend?: BackendPreference; steps?: number }, reporter: Reporter, stop: () => boolean): Promise<SessionResult> {
+/** Why a run that is still being trained cannot be resumed, in words; null when it can be. */
+function liveOwner(info: RunInfo): string | null {
+  if (effectiveStatus(info) !== 'running') return null;
+  const owner = info.owner;
+  const ago = owner ? Math.max(0, Math.round((Date.now() - Date.parse(owner.heartbeat)) / 1000)) : 0;
+  return owner ? `process ${owner.pid} on ${owner.host}, alive ${ago} s ago` : 'its trainer';
+}
+
+/** Resume a run from its latest checkpoint: a stopped, failed, finished or interrupted run, never one still training. */
+export async function resumeRun(dir: string, overrides: { backend?: BackendPreference; steps?: number }, reporter: Reporter, stop: () => boolean, track?: RunTracker): Promise<SessionResult> {
   const run = RunFolder.open(dir);
+  const live = liveOwner(run.info);
+  if (live) throw new Error(`${run.dir} is still training (${live}): stop it first, or wait for it to end`);
   const bytes = run.readCheckpoint('latest');
   if (!bytes) throw new Error(`${run.dir} has no checkpoint to resume from (checkpoints/latest.ckpt)`);
   const { experiment, text } = readExperiment(run.experimentFile, overrides);
@@ -93,22 +122,50 @@ export async function resumeRun(dir: string, overrides: { backend?: BackendPrefe
   const checkpoint = decodeCheckpoint(bytes, run.checkpointPath('latest'));
   const prepared = prepareData(experiment, run.info.experimentFile, text, reporter);
   const { model, optimizer } = await restoreCheckpoint(checkpoint);
-  run.truncateMetrics(checkpoint.state.step);
-  const info = run.info;
-  run.update({ status: 'running', error: undefined, endedAt: undefined, step: checkpoint.state.step, steps: experiment.training.steps, backend: backend.name, adapter: backend.adapter, resumedAt: [...(info.resumedAt ?? []), checkpoint.state.step] });
+  try {
+    run.truncateMetrics(checkpoint.state.step);
+    const info = run.info;
+    run.update({ error: undefined, endedAt: undefined, step: checkpoint.state.step, steps: experiment.training.steps, backend: backend.name, adapter: backend.adapter, resumedAt: [...(info.resumedAt ?? []), checkpoint.state.step] });
+    run.claim();
+  } catch (error) {
+    model.dispose();
+    optimizer.dispose();
+    throw error;
+  }
+  track?.(run);
   reporter.info(`resuming ${run.dir} at step ${checkpoint.state.step} of ${experiment.training.steps}`);
-  return trainRun(run, prepared, model, optimizer, checkpoint.state, reporter, stop);
+  return trainRun(run, prepared, model, optimizer, checkpoint.state, reporter, stop, track);
 }
 
-/** Train in a run folder from `start`: metrics, checkpoints and samples are written as they come. */
-export async function trainRun(run: RunFolder, prepared: PreparedExperiment, model: PixelModel, optimizer: tf.Optimizer, start: TrainState, reporter: Reporter, stop: () => boolean): Promise<SessionResult> {
+/** What a failed run's status says: a disk error in its own words (it names the file), others as the loop says. */
+function runFailure(error: unknown): string {
+  return error instanceof WriteError ? error.message : failureMessage(error);
+}
+
+/**
+ * Train in a run folder from `start`: metrics, checkpoints and samples are written as they come, and the owner's
+ * heartbeat every HEARTBEAT_MS. Any failure — of the engine or of a write — ends the run as failed with the reason
+ * in run.json; when even run.json cannot be written, the result still says why (and the run reads as interrupted
+ * once this process is gone).
+ */
+export async function trainRun(run: RunFolder, prepared: PreparedExperiment, model: PixelModel, optimizer: tf.Optimizer, start: TrainState, reporter: Reporter, stop: () => boolean, track?: RunTracker): Promise<SessionResult> {
   const { experiment } = prepared;
   const { height, width, channels } = model.config.image;
   const settings = trainSettings(experiment);
   let state = start;
+  let heartbeatError: unknown = null;
+  const heartbeat = setInterval(() => {
+    try {
+      run.heartbeat();
+    } catch (error) {
+      heartbeatError ??= error;
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   try {
     const outcome = await trainLoop(model, optimizer, prepared.batches, settings, start, {
       onStep: (r) => {
+        if (heartbeatError) throw heartbeatError;
         run.appendMetrics({ step: r.step, split: 'train', nats: r.nats, bitsPerDim: r.bitsPerDim, imagesPerSecond: r.imagesPerSecond, seconds: r.seconds, time: new Date().toISOString() });
         reporter.step(r, settings.steps);
       },
@@ -121,21 +178,31 @@ export async function trainRun(run: RunFolder, prepared: PreparedExperiment, mod
         reporter.info(`step ${step}: samples ${run.writeSamples(step, png)}`);
       },
       onCheckpoint: (checkpoint, kinds) => {
-        state = checkpoint.state;
         const bytes = encodeCheckpoint(checkpoint);
-        for (const kind of kinds) run.writeCheckpoint(kind, bytes);
+        for (const kind of kinds) {
+          run.writeCheckpoint(kind, bytes);
+          if (kind === 'latest') state = checkpoint.state; // what a resume would continue from
+        }
         run.update({ step: checkpoint.state.step, bestTestNats: checkpoint.state.bestTestNats, bestStep: checkpoint.state.bestStep });
       },
       shouldStop: stop,
     });
+    clearInterval(heartbeat);
     const status = outcome.stopped ? 'stopped' : 'finished';
     run.update({ status, step: outcome.state.step, endedAt: new Date().toISOString() });
     return { run, state: outcome.state, status };
   } catch (error) {
-    const message = failureMessage(error);
-    run.update({ status: 'failed', error: message, endedAt: new Date().toISOString(), step: state.step });
+    clearInterval(heartbeat);
+    const message = runFailure(error);
+    try {
+      run.update({ status: 'failed', error: message, endedAt: new Date().toISOString(), step: state.step });
+    } catch (again) {
+      return { run, state, status: 'failed', error: `${message}; the run could not be marked failed either (${(again as Error).message})` };
+    }
     return { run, state, status: 'failed', error: message };
   } finally {
+    clearInterval(heartbeat);
+    track?.(null);
     reporter.done();
     model.dispose();
     optimizer.dispose();

@@ -52,6 +52,14 @@ export const DATASET_SHAPES: Record<Exclude<DatasetName, 'idx'>, { height: numbe
   folder: { height: 32, width: 32, channels: 3 },
 };
 
+/** Features per layer and in the output stack when the experiment does not say: 16 and 32 for grey images; for RGB
+ *  the same rounded up to a multiple of 3 (18 and 33), as the features are split into one group per colour. */
+export function defaultFeatures(channels: number): { hidden: number; outputHidden: number } {
+  const groups = channels === 3 ? 3 : 1;
+  const roundUp = (n: number) => Math.ceil(n / groups) * groups;
+  return { hidden: roundUp(16), outputHidden: roundUp(32) };
+}
+
 /** The experiment's image shape, given the size of the dataset's own images where it does not set one. */
 export function imageShape(e: Experiment, own?: { height: number; width: number; channels: number }): ModelConfig['image'] {
   const base = own ?? (e.data.dataset === 'idx' ? undefined : DATASET_SHAPES[e.data.dataset]);

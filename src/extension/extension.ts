@@ -2,22 +2,51 @@
  * Pixel Lab's extension host: commands, the experiments view, the panel and its serializer. The host never imports
  * TF.js — models train in the panel's worker — and it is the only writer of files, always inside a run folder.
  */
-import { copyFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { RunFolder } from '../runs/run-folder';
+import { newExperimentText } from './new-experiment';
 import { PANEL_TYPE, PixelLabPanel } from './panel';
+import { markInterruptedRuns, retargetRuns } from './runs';
 import { TrainingController } from './training';
 import { ExperimentItem, ExperimentsTree, RunItem } from './tree';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Pixel Lab');
   const panel = new PixelLabPanel(context.extensionUri, log);
-  const tree = new ExperimentsTree();
-  const training = new TrainingController(panel, log, () => tree.refresh());
+  // eslint-disable-next-line prefer-const
+  let training: TrainingController;
+  const tree = new ExperimentsTree((dir) => training?.liveStep(dir) ?? null);
+  training = new TrainingController(panel, log, () => tree.refresh());
+  // Runs whose trainer died (a window reloaded or closed mid-run, a killed CLI) are recorded as interrupted.
+  const sweep = () => {
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      for (const dir of markInterruptedRuns(folder.uri.fsPath)) log.appendLine(`${dir}: its trainer is gone; marked interrupted (resume it from its last checkpoint)`);
+    }
+  };
+  try {
+    sweep();
+  } catch (error) {
+    log.appendLine(`looking for interrupted runs: ${(error as Error).message}`);
+  }
   const watcher = vscode.workspace.createFileSystemWatcher('**/{*.pixel.json,run.json}');
   context.subscriptions.push(log, training, watcher, vscode.window.registerTreeDataProvider('pixelLab.experiments', tree));
   for (const event of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) context.subscriptions.push(event(() => tree.refresh()));
+  // Runs belong to their experiment file: when it is renamed or moved in VS Code, its runs follow it.
+  context.subscriptions.push(
+    vscode.workspace.onDidRenameFiles((e) => {
+      for (const { oldUri, newUri } of e.files) {
+        if (!oldUri.fsPath.endsWith('.pixel.json')) continue;
+        try {
+          retargetRuns(oldUri.fsPath, newUri.fsPath);
+        } catch (error) {
+          log.appendLine(`following ${oldUri.fsPath} → ${newUri.fsPath}: ${(error as Error).message}`);
+        }
+      }
+      tree.refresh();
+    }),
+  );
 
   const pickExperiment = async (item?: ExperimentItem | vscode.Uri): Promise<string | undefined> => {
     if (item instanceof ExperimentItem) return item.file;
@@ -63,7 +92,7 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   command('pixelLab.stopTraining', () => training.stop());
   command('pixelLab.resumeRun', async (item?: RunItem) => {
-    const dir = await pickRun(item, 'Run to resume', (s) => s === 'stopped' || s === 'failed');
+    const dir = await pickRun(item, 'Run to resume', (s) => s === 'stopped' || s === 'failed' || s === 'interrupted');
     if (dir) await training.resume(dir);
   });
   command('pixelLab.sampleFromRun', async (item?: RunItem) => {
@@ -81,11 +110,18 @@ export function activate(context: vscode.ExtensionContext): void {
     else {
       const latest = (await tree.allRuns())[0];
       if (latest) await training.show(latest.dir);
-      else await panel.open();
+      else {
+        await panel.open();
+        void vscode.window.showInformationMessage('No runs yet: train an experiment to see it in the panel.');
+      }
     }
   });
   command('pixelLab.compareRuns', async () => {
     const runs = await tree.allRuns();
+    if (runs.length === 0) {
+      void vscode.window.showInformationMessage('No runs to compare yet: train an experiment first.');
+      return;
+    }
     const chosen = await vscode.window.showQuickPick(runs, { canPickMany: true, placeHolder: 'Runs to compare (their loss curves, overlaid)' });
     if (chosen?.length) await training.compare(chosen.map((c) => c.dir));
   });
@@ -98,14 +134,16 @@ export function activate(context: vscode.ExtensionContext): void {
       if (!folder) void vscode.window.showErrorMessage('Open a folder first: the experiment file is created in it.');
       return;
     }
-    const name = await vscode.window.showInputBox({ prompt: 'Experiment file name', value: template.label, validateInput: (v) => (/^[\w.-]+$/.test(v) ? null : 'letters, digits, ".", "-" and "_" only') });
+    const name = await vscode.window.showInputBox({ prompt: 'Experiment file name', value: template.label, validateInput: (v) => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(v) ? null : 'a letter or digit first, then letters, digits, ".", "-" and "_" (at most 100)') });
     if (!name) return;
     const target = path.join(folder.uri.fsPath, `${name}.pixel.json`);
     if (existsSync(target)) {
       void vscode.window.showErrorMessage(`${target} already exists.`);
       return;
     }
-    copyFileSync(path.join(examples, template.file), target);
+    // Named after its file (so two experiments made from one example never share runs), with no "$schema" line
+    // pointing at a file the workspace does not have (the extension gives the schema to every *.pixel.json).
+    writeFileSync(target, newExperimentText(readFileSync(path.join(examples, template.file), 'utf8'), name), { flag: 'wx' });
     await vscode.window.showTextDocument(vscode.Uri.file(target));
     tree.refresh();
   });
@@ -114,7 +152,7 @@ export function activate(context: vscode.ExtensionContext): void {
     if (dir) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(path.join(dir, 'run.json')));
   });
   command('pixelLab.deleteRun', async (item?: RunItem) => {
-    const dir = await pickRun(item, 'Run to delete');
+    const dir = await pickRun(item, 'Run to delete', (s) => s !== 'running');
     if (!dir) return;
     if (training.running?.dir === dir) {
       void vscode.window.showErrorMessage('This run is training: stop it before deleting it.');

@@ -3,6 +3,8 @@
  * ('wasm-unsafe-eval', for the wasm backend), workers only from blob: URLs, everything else only from the
  * extension's own resources. No 'unsafe-inline', no 'unsafe-eval'. Pure, so the browser tests serve the same page.
  */
+import { randomBytes } from 'node:crypto';
+
 export interface PanelPage {
   /** The webview's resource origin (webview.cspSource). */
   readonly cspSource: string;
@@ -25,7 +27,8 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
     `font-src ${cspSource}`,
     `script-src 'nonce-${nonce}' 'wasm-unsafe-eval'`,
     'worker-src blob:',
-    `connect-src ${cspSource}`,
+    // blob: for the wasm binaries the page fetches and hands to its worker as blob: URLs.
+    `connect-src ${cspSource} blob:`,
   ].join('; ');
 }
 
@@ -50,7 +53,7 @@ ${scripts.map((u, k) => `<script nonce="${p.nonce}" ${k === scripts.length - 1 ?
 </html>`;
 }
 
+/** A fresh nonce for each page, from a cryptographic source (128 bits, base64url). */
 export function makeNonce(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return Array.from({ length: 32 }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
+  return randomBytes(16).toString('base64url');
 }

@@ -3,29 +3,51 @@
  * work to the panel (whose worker trains), and writes everything the panel reports — metrics, sample grids,
  * checkpoints, the final status — into the run folder. Progress shows as a cancellable notification and in the
  * status bar; cancelling stops the run after the current step, saved.
+ *
+ * Every way a run can end goes through one place (`end`): the panel's own report, a message the panel rejected, a
+ * worker that died, a panel that never took the run or never reported a step, a write that failed, the panel
+ * closed, the window reloaded. It always clears the active run, the status bar and the notification, writes the
+ * status and its reason into run.json when it can, and tells the user — so no run is left "running" with nothing
+ * running, and the extension never stays busy.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ExperimentError } from '../experiment/experiment';
-import type { BackendPreference, PanelMessage } from '../protocol';
-import { RunFolder, runsFolderOf } from '../runs/run-folder';
+import type { BackendPreference, PanelMessage, RunStatus } from '../protocol';
+import { HEARTBEAT_MS, RunFolder, runsFolderOf } from '../runs/run-folder';
 import type { PixelLabPanel } from './panel';
-import { type PreparedExperiment, prepareExperiment, runCurves, runView } from './runs';
+import { type PreparedExperiment, prepareExperimentOffThread, runCurves, runView } from './runs';
+
+/** How long the panel may take to accept a run, and (by default) to report its first step. */
+const ACCEPT_MS = 30_000;
+const FIRST_STEP_SECONDS = 300;
 
 interface Active {
   readonly run: RunFolder;
+  readonly file: string;
   readonly steps: number;
   readonly name: string;
-  ended: (status: string) => void;
+  /** Step of the last checkpoint written: what a resume starts from. */
+  lastCheckpoint: number;
+  /** Step last reported by the panel. */
+  step: number;
+  backend: string;
+  /** Whether the panel has reported a step of this run yet. */
+  stepped: boolean;
+  stopping: boolean;
+  readonly timers: NodeJS.Timeout[];
+  settle: () => void;
   report: (step: number, message: string) => void;
-  lastStep: number;
 }
 
 export class TrainingController implements vscode.Disposable {
   private active: Active | null = null;
+  /** The experiment whose images are being loaded, before its run starts. */
+  private loading: string | null = null;
   private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   private readonly disposables: vscode.Disposable[] = [];
+  private lastTreeRefresh = 0;
 
   constructor(
     private readonly panel: PixelLabPanel,
@@ -40,14 +62,19 @@ export class TrainingController implements vscode.Disposable {
     return this.active?.run ?? null;
   }
 
+  /** The step a run in training has reached (newer than its run.json, which is written at checkpoints). */
+  liveStep(dir: string): number | null {
+    return this.active && this.active.run.dir === dir ? this.active.step : null;
+  }
+
   /** Start a new run of an experiment file. */
-  async train(file: string): Promise<void> {
+  async train(file: string, backendOverride?: BackendPreference): Promise<void> {
     const text = readFileSync(file, 'utf8');
-    const prepared = this.prepare(file, text);
+    const prepared = await this.prepare(file, text);
     if (!prepared) return;
     const { experiment } = prepared;
-    const run = RunFolder.create(runsFolderOf(file, experiment.name), text, { experiment: experiment.name, experimentFile: file, steps: experiment.training.steps });
-    await this.launch(run, prepared, null, experiment.training.backend);
+    const run = RunFolder.create(runsFolderOf(file, experiment.name), text, { experiment: experiment.name, experimentFile: path.resolve(file), steps: experiment.training.steps });
+    await this.launch(run, file, prepared, null, backendOverride ?? experiment.training.backend);
   }
 
   /** Continue a run from its latest checkpoint. */
@@ -55,22 +82,26 @@ export class TrainingController implements vscode.Disposable {
     const run = RunFolder.open(runDir);
     const checkpoint = run.readCheckpoint('latest');
     if (!checkpoint) {
-      void vscode.window.showErrorMessage(`${runDir} has no checkpoint to resume from yet.`);
+      void vscode.window.showErrorMessage(`${path.basename(runDir)} has no checkpoint to resume from: it ended before its first one. Train the experiment again instead.`);
       return;
     }
-    const prepared = this.prepare(run.info.experimentFile, readFileSync(run.experimentFile, 'utf8'));
+    const prepared = await this.prepare(run.info.experimentFile, readFileSync(run.experimentFile, 'utf8'));
     if (!prepared) return;
     run.truncateMetrics(run.info.step);
-    run.update({ status: 'running', error: undefined, endedAt: undefined, resumedAt: [...(run.info.resumedAt ?? []), run.info.step] });
-    await this.launch(run, prepared, checkpoint, prepared.experiment.training.backend);
+    run.update({ error: undefined, endedAt: undefined, resumedAt: [...(run.info.resumedAt ?? []), run.info.step] });
+    run.claim();
+    await this.launch(run, run.info.experimentFile, prepared, checkpoint, prepared.experiment.training.backend);
   }
 
   async stop(): Promise<void> {
-    if (!this.active) {
+    const active = this.active;
+    if (!active) {
       void vscode.window.showInformationMessage('No run is training.');
       return;
     }
-    await this.panel.post({ type: 'stop', runId: this.active.run.dir });
+    active.stopping = true;
+    this.status.text = `$(loading~spin) Pixel Lab: ${active.name} stopping after step ${active.step + 1}…`;
+    await this.panel.post({ type: 'stop', runId: active.run.dir });
   }
 
   async show(runDir: string): Promise<void> {
@@ -87,8 +118,8 @@ export class TrainingController implements vscode.Disposable {
       return;
     }
     const experiment = JSON.parse(view.experiment) as { sampling: { count: number; temperature: number }; training: { seed: number } };
-    await this.panel.post({ type: 'show', run: view });
-    await this.panel.post({ type: 'sample', runId: view.runId, count: experiment.sampling.count, temperature: experiment.sampling.temperature, seed: experiment.training.seed, keepRows: 0 });
+    vscode.window.setStatusBarMessage(`$(loading~spin) Pixel Lab: sampling from ${view.name}…`, 5000);
+    await this.panel.post({ type: 'sample', run: view, count: experiment.sampling.count, temperature: experiment.sampling.temperature, seed: experiment.training.seed, keepRows: 0 });
   }
 
   async compare(runDirs: string[]): Promise<void> {
@@ -102,23 +133,46 @@ export class TrainingController implements vscode.Disposable {
     return true;
   }
 
-  private prepare(file: string, text: string): PreparedExperiment | null {
+  /** The experiment checked and its images loaded (off the host's thread, with progress; cancellable). */
+  private async prepare(file: string, text: string): Promise<PreparedExperiment | null> {
     if (this.busyWith(null)) return null;
+    if (this.loading) {
+      void vscode.window.showWarningMessage(`Pixel Lab is still loading the images of ${path.basename(this.loading)}: wait, or cancel that first.`);
+      return null;
+    }
+    this.loading = file;
     try {
-      const prepared = prepareExperiment(file, text, true);
+      const prepared = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Pixel Lab: loading the images of ${path.basename(file)}`, cancellable: true },
+        (progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          let reported = 0;
+          const onProgress = (done: number, total: number) => {
+            progress.report({ increment: ((done - reported) / total) * 100, message: `${done} of ${total}` });
+            reported = done;
+          };
+          return prepareExperimentOffThread(file, text, { signal: abort.signal, onProgress });
+        },
+      );
       for (const warning of prepared.warnings) void vscode.window.showWarningMessage(warning);
       return prepared;
     } catch (error) {
-      this.reportExperimentError(file, error as Error);
+      if ((error as Error).name === 'AbortError') void vscode.window.showInformationMessage('Pixel Lab: loading cancelled; nothing was started.');
+      else this.reportExperimentError(file, error as Error);
       return null;
+    } finally {
+      this.loading = null;
     }
   }
 
   private reportExperimentError(file: string, error: Error): void {
-    const first = error instanceof ExperimentError ? error.problems[0] : null;
-    const where = first ? `${path.basename(file)}:${first.line}:${first.column}: ${first.message}` : error.message;
-    this.log.appendLine(error.message);
-    void vscode.window.showErrorMessage(`Cannot train: ${where}`, first ? 'Show' : 'Show Log').then(async (choice) => {
+    const problems = error instanceof ExperimentError ? error.problems : [];
+    const first = problems[0];
+    const where = (p: (typeof problems)[number]) => `${path.basename(file)}:${p.line}:${p.column}: ${p.message}`;
+    const text = problems.length > 1 ? `${where(first)} (and ${problems.length - 1} more: see the Problems view or the log)` : first ? where(first) : error.message;
+    this.log.appendLine(problems.length ? problems.map(where).join('\n') : error.message);
+    void vscode.window.showErrorMessage(`Cannot train: ${text}`, first ? 'Show' : 'Show Log').then(async (choice) => {
       if (choice === 'Show' && first) {
         const editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
         const position = new vscode.Position(first.line - 1, first.column - 1);
@@ -130,60 +184,125 @@ export class TrainingController implements vscode.Disposable {
     });
   }
 
-  private async launch(run: RunFolder, prepared: PreparedExperiment, checkpoint: Uint8Array | null, backend: BackendPreference): Promise<void> {
+  private async launch(run: RunFolder, file: string, prepared: PreparedExperiment, checkpoint: Uint8Array | null, backend: BackendPreference): Promise<void> {
     const { experiment } = prepared;
     const steps = experiment.training.steps;
-    let finish: (status: string) => void = () => {};
-    const done = new Promise<string>((resolve) => (finish = resolve));
-    const active: Active = { run, steps, name: experiment.name, ended: finish, report: () => {}, lastStep: run.info.step };
+    let settle: () => void = () => {};
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const active: Active = { run, file, steps, name: experiment.name, lastCheckpoint: run.info.step, step: run.info.step, backend: '', stepped: false, stopping: false, timers: [], settle, report: () => {} };
     this.active = active;
     this.changed();
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pixel Lab: training ${experiment.name}`, cancellable: true }, (progress, token) => {
       token.onCancellationRequested(() => void this.stop());
-      let reported = active.lastStep;
+      let reported = active.step;
       active.report = (step, message) => {
         progress.report({ increment: ((step - reported) / steps) * 100, message });
         reported = step;
       };
       return done;
     });
-    this.status.text = `$(pulse) Pixel Lab: ${experiment.name} starting…`;
+    this.status.text = `$(loading~spin) Pixel Lab: ${experiment.name} starting…`;
     this.status.show();
-    await this.panel.post({ type: 'train', runId: run.dir, name: experiment.name, experiment: JSON.stringify(experiment), images: prepared.images!, checkpoint, metrics: runCurves(run), backend });
+    // The trainer (this window) proves it lives; a run whose heartbeat stops reads as interrupted.
+    active.timers.push(
+      setInterval(() => {
+        try {
+          run.heartbeat();
+        } catch (error) {
+          this.fail(active, `its run folder can no longer be written (${(error as Error).message}); was it deleted or moved?`);
+        }
+      }, HEARTBEAT_MS),
+    );
+    const firstStep = vscode.workspace.getConfiguration('pixelLab').get<number>('firstStepTimeoutSeconds', FIRST_STEP_SECONDS);
+    active.timers.push(
+      setTimeout(() => {
+        if (this.active === active && !active.backend) this.fail(active, `the Pixel Lab panel did not start the run within ${ACCEPT_MS / 1000} s`);
+      }, ACCEPT_MS),
+      setTimeout(() => {
+        if (this.active === active && !active.stepped) {
+          this.fail(active, `the panel reported no training step within ${firstStep} s (setting pixelLab.firstStepTimeoutSeconds); the backend may be far too slow for this model`);
+        }
+      }, firstStep * 1000),
+    );
+    try {
+      await this.panel.post({ type: 'train', runId: run.dir, name: experiment.name, experiment: JSON.stringify(experiment), images: prepared.images!, checkpoint, metrics: runCurves(run), backend });
+    } catch (error) {
+      this.end(active, 'failed', `the run could not be handed to the panel: ${(error as Error).message}`);
+    }
+  }
+
+  /** Fail the active run from the host's side: the panel is asked to stop it, and the run ends now. */
+  private fail(active: Active, reason: string): void {
+    if (this.active !== active) return;
+    void this.panel.post({ type: 'stop', runId: active.run.dir }).catch(() => {});
+    this.end(active, 'failed', reason);
+  }
+
+  /** Run a write into the run folder; a failure fails the run with what went wrong (a full disk, a deleted folder). */
+  private write(active: Active, what: string, action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.fail(active, `could not write ${what} (${(error as Error).message})`);
+    }
   }
 
   private onPanelMessage(m: PanelMessage): void {
     const active = this.active;
+    if (m.type === 'problem') {
+      this.log.appendLine(`panel: ${m.message}`);
+      void vscode.window.showErrorMessage(`Pixel Lab: ${m.message}`, 'Show Log').then((c) => c && this.log.show());
+      return;
+    }
+    if (m.type === 'sampled') {
+      vscode.window.setStatusBarMessage(`Pixel Lab: drew ${m.count} samples`, 5000);
+      return;
+    }
+    if (m.type === 'rejected') {
+      this.log.appendLine(`the panel ${m.reason}`);
+      if (active && (m.runId === active.run.dir || (m.messageType === 'train' && !active.backend))) this.fail(active, `the panel ${m.reason}`);
+      else void vscode.window.showErrorMessage(`Pixel Lab: the panel ${m.reason}`);
+      return;
+    }
     if (!active || !('runId' in m) || m.runId !== active.run.dir) return;
     const { run } = active;
     const time = new Date().toISOString();
     switch (m.type) {
+      case 'started':
+        return;
       case 'backend':
-        run.update({ backend: m.info.name, adapter: m.info.adapter });
+        active.backend = m.info.name;
+        this.write(active, 'run.json', () => run.update({ backend: m.info.name, adapter: m.info.adapter }));
         if (m.info.fallbacks.length) this.log.appendLine(`${active.name}: ${m.info.name} (${m.info.fallbacks.map((f) => `${f.name}: ${f.reason}`).join('; ')})`);
         return;
       case 'step': {
-        run.appendMetrics({ step: m.step, split: 'train', nats: m.nats, bitsPerDim: m.bitsPerDim, imagesPerSecond: m.imagesPerSecond, seconds: m.seconds, time });
-        const text = `step ${m.step}/${active.steps} · ${m.nats.toFixed(1)} nats · ${run.info.backend ?? ''}`;
-        this.status.text = `$(pulse) Pixel Lab: ${text}`;
+        active.step = m.step;
+        active.stepped = true;
+        this.write(active, 'metrics.jsonl', () => run.appendMetrics({ step: m.step, split: 'train', nats: m.nats, bitsPerDim: m.bitsPerDim, imagesPerSecond: m.imagesPerSecond, seconds: m.seconds, time }));
+        const text = `step ${m.step}/${active.steps} · ${m.nats.toFixed(1)} nats · ${active.backend}`;
+        if (!active.stopping) this.status.text = `$(loading~spin) Pixel Lab: ${active.name} ${text}`;
         active.report(m.step, text);
+        if (Date.now() - this.lastTreeRefresh > 1000) {
+          this.lastTreeRefresh = Date.now();
+          this.changed();
+        }
         return;
       }
       case 'eval':
-        run.appendMetrics({ step: m.step, split: 'test', nats: m.nats, bitsPerDim: m.bitsPerDim, seconds: 0, time });
+        this.write(active, 'metrics.jsonl', () => run.appendMetrics({ step: m.step, split: 'test', nats: m.nats, bitsPerDim: m.bitsPerDim, seconds: 0, time }));
         return;
       case 'samples':
-        run.writeSamples(m.step, m.png);
+        this.write(active, 'a sample grid', () => run.writeSamples(m.step, m.png));
         return;
       case 'checkpoint':
-        for (const kind of m.kinds) run.writeCheckpoint(kind, m.bytes);
-        run.update({ step: m.step });
-        active.lastStep = m.step;
+        this.write(active, 'a checkpoint', () => {
+          for (const kind of m.kinds) run.writeCheckpoint(kind, m.bytes);
+          run.update({ step: m.step });
+        });
+        if (this.active === active) active.lastCheckpoint = m.step;
         return;
       case 'ended':
-        // On failure the run's step stays at its last good checkpoint, which is what a resume starts from.
-        run.update({ status: m.status, endedAt: time, ...(m.status === 'failed' ? { error: m.error } : { step: m.step }) });
-        this.finish(m.status === 'failed' ? `${active.name} failed: ${m.error}` : `${active.name} ${m.status} at step ${m.step}.`, m.status === 'failed');
+        this.end(active, m.status, m.error, m.status === 'failed' ? undefined : m.step);
         return;
     }
   }
@@ -192,25 +311,61 @@ export class TrainingController implements vscode.Disposable {
   private onPanelClosed(): void {
     const active = this.active;
     if (!active) return;
-    const message = `The Pixel Lab panel was closed while ${active.name} was training. Everything up to the last checkpoint (step ${active.lastStep}) is saved in ${active.run.dir}.`;
-    active.run.update({ status: 'stopped', error: `the panel was closed during training; the last checkpoint is at step ${active.lastStep}`, endedAt: new Date().toISOString(), step: active.lastStep });
-    const dir = active.run.dir;
-    this.finish(null, false);
-    void vscode.window.showWarningMessage(message, 'Resume').then((choice) => {
-      if (choice === 'Resume') void this.resume(dir);
-    });
+    if (active.lastCheckpoint > 0) this.end(active, 'stopped', `the panel was closed during training; everything up to the last checkpoint (step ${active.lastCheckpoint}) is saved`, active.lastCheckpoint);
+    else this.end(active, 'stopped', 'the panel was closed before the first checkpoint was written: nothing of this run can be resumed', 0);
   }
 
-  private finish(message: string | null, failed: boolean): void {
-    const active = this.active;
+  /**
+   * End the active run, whatever happened: the one way out. On failure the run's step stays at its last checkpoint,
+   * which is what a resume starts from.
+   */
+  private end(active: Active, status: Exclude<RunStatus, 'running'>, reason?: string, step?: number): void {
+    if (this.active !== active) return;
     this.active = null;
+    for (const timer of active.timers) clearTimeout(timer);
     this.status.hide();
-    active?.ended('done');
+    active.settle();
+    let writeError: string | null = null;
+    try {
+      active.run.update({ status, endedAt: new Date().toISOString(), owner: undefined, ...(reason && status !== 'finished' ? { error: reason } : { error: undefined }), ...(step !== undefined ? { step } : {}) });
+    } catch (error) {
+      writeError = (error as Error).message;
+      this.log.appendLine(`${active.name}: could not record the end of the run in run.json: ${writeError}`);
+    }
     this.changed();
-    if (message) void (failed ? vscode.window.showErrorMessage(message) : vscode.window.showInformationMessage(message));
+    const dir = active.run.dir;
+    const kept = active.lastCheckpoint > 0 && existsSync(active.run.checkpointPath('latest'));
+    const saved = kept ? ` The last checkpoint (step ${active.lastCheckpoint}) is kept.` : '';
+    const unrecorded = writeError ? ` (This could not be recorded in run.json: ${writeError}.)` : '';
+    if (status === 'failed') {
+      this.log.appendLine(`${active.name} failed: ${reason}`);
+      const actions = ['Show Log', 'Retry on wasm', ...(kept && !writeError ? ['Resume'] : [])];
+      void vscode.window.showErrorMessage(`Pixel Lab: ${active.name} failed: ${reason}.${saved}${unrecorded}`, ...actions).then((choice) => {
+        if (choice === 'Show Log') this.log.show();
+        else if (choice === 'Retry on wasm') void this.train(active.file, 'wasm').catch((e: Error) => void vscode.window.showErrorMessage(`Pixel Lab: ${e.message}`));
+        else if (choice === 'Resume') void this.resume(dir).catch((e: Error) => void vscode.window.showErrorMessage(`Pixel Lab: ${e.message}`));
+      });
+    } else if (reason) {
+      void vscode.window.showWarningMessage(`Pixel Lab: ${active.name} ${status}: ${reason}.${unrecorded}`, ...(active.lastCheckpoint > 0 ? ['Resume'] : [])).then((choice) => {
+        if (choice === 'Resume') void this.resume(dir).catch((e: Error) => void vscode.window.showErrorMessage(`Pixel Lab: ${e.message}`));
+      });
+    } else {
+      void vscode.window.showInformationMessage(`Pixel Lab: ${active.name} ${status} at step ${step ?? active.step}.${unrecorded}`);
+    }
   }
 
+  /** The window is closing or reloading: the run in training stops with it, recorded as interrupted (resumable). */
   dispose(): void {
+    const active = this.active;
+    if (active) {
+      this.active = null;
+      for (const timer of active.timers) clearTimeout(timer);
+      try {
+        active.run.update({ status: 'interrupted', owner: undefined, endedAt: new Date().toISOString(), step: active.lastCheckpoint, error: `VS Code closed or reloaded the window during training; the last checkpoint is at step ${active.lastCheckpoint}` });
+      } catch {
+        // nothing more can be done on the way out; the stale heartbeat marks it interrupted anyway
+      }
+    }
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunStatus } from '../protocol';
-import { experimentName, listRuns } from './runs';
+import { experimentName, listRuns, type RunEntry } from './runs';
 
 export class ExperimentItem extends vscode.TreeItem {
   constructor(readonly file: string) {
@@ -20,6 +20,7 @@ const ICONS: Record<RunStatus, vscode.ThemeIcon> = {
   finished: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
   stopped: new vscode.ThemeIcon('debug-pause'),
   failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  interrupted: new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('testing.iconQueued')),
 };
 
 export class RunItem extends vscode.TreeItem {
@@ -28,7 +29,8 @@ export class RunItem extends vscode.TreeItem {
     this.contextValue = `run-${status}`;
     this.iconPath = ICONS[status];
     this.description = `${status} · ${step}/${steps}${best != null ? ` · ${best.toFixed(1)} nats` : ''}`;
-    this.tooltip = error ? `${status}: ${error}` : `${status} at step ${step} of ${steps}`;
+    const why = status === 'interrupted' && !error ? 'its trainer stopped without ending it (VS Code or the process was closed or killed); resume it from its last checkpoint' : error;
+    this.tooltip = why ? `${status}: ${why}` : `${status} at step ${step} of ${steps}`;
     this.command = { command: 'pixelLab.showRun', title: 'Show', arguments: [this] };
   }
 }
@@ -38,6 +40,9 @@ type Item = ExperimentItem | RunItem;
 export class ExperimentsTree implements vscode.TreeDataProvider<Item> {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.emitter.event;
+
+  /** `liveStep`: the step a run in training has reached, newer than its run.json. */
+  constructor(private readonly liveStep: (dir: string) => number | null = () => null) {}
 
   refresh(): void {
     this.emitter.fire();
@@ -53,10 +58,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Item> {
       return files.map((f) => new ExperimentItem(f.fsPath)).sort((a, b) => String(a.label).localeCompare(String(b.label)));
     }
     if (item instanceof ExperimentItem) {
-      return listRuns(item.file).map((run) => {
-        const info = run.info;
-        return new RunItem(run.dir, info.status, info.step, info.steps, info.bestTestNats, info.error);
-      });
+      return listRuns(item.file).map((r) => new RunItem(r.dir, r.status, this.liveStep(r.dir) ?? r.info.step, r.info.steps, r.info.bestTestNats, r.info.error));
     }
     return [];
   }
@@ -64,8 +66,11 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Item> {
   /** Every run of every experiment, for pickers. */
   async allRuns(): Promise<{ label: string; description: string; dir: string; status: RunStatus }[]> {
     const experiments = (await this.getChildren()) as ExperimentItem[];
+    const seen = new Set<string>();
     return experiments.flatMap((e) =>
-      listRuns(e.file).map((run) => ({ label: `${experimentName(e.file)} · ${path.basename(run.dir)}`, description: `${run.info.status} · step ${run.info.step}`, dir: run.dir, status: run.info.status })),
+      listRuns(e.file)
+        .filter((r: RunEntry) => !seen.has(r.dir) && seen.add(r.dir))
+        .map((r) => ({ label: `${experimentName(e.file)} · ${path.basename(r.dir)}`, description: `${r.status} · step ${this.liveStep(r.dir) ?? r.info.step}`, dir: r.dir, status: r.status })),
     );
   }
 }

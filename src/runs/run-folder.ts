@@ -2,17 +2,36 @@
  * The run folder on disk — everything a run leaves behind, written so that a crash never leaves a torn file:
  *
  *   experiment.pixel.json   the experiment as it was when the run started
- *   run.json                status (running / finished / stopped / failed), error, backend, times, step
+ *   run.json                status (running / finished / stopped / failed), error, backend, times, step, and the
+ *                           owner (pid, host, heartbeat) of a running run: one whose owner is gone reads as
+ *                           "interrupted" (effectiveStatus)
  *   metrics.jsonl           one JSON object a line: step, split (train | test), nats, bits/dim, images/s, seconds
  *   checkpoints/latest.ckpt, checkpoints/best.ckpt
  *   samples/step-000500.png sample grids
  *
  * Whole files are written to a temporary name and renamed into place; metrics are appended line by line (a line
- * cut short by a crash is skipped when read).
+ * cut short by a crash is skipped when read). A failed write removes what it started and throws a WriteError.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Metric, RunStatus } from '../protocol';
+import { appendWhole, mkdirExclusive, WriteError, writeFileAtomic } from './files';
+
+export { WriteError, writeFileAtomic };
+
+/** The process that trains a run: where it runs, and when it last said it was alive. */
+export interface RunOwner {
+  readonly pid: number;
+  readonly host: string;
+  /** ISO time of the owner's last sign of life. */
+  readonly heartbeat: string;
+}
+
+/** How often a live trainer refreshes its heartbeat. */
+export const HEARTBEAT_MS = 5_000;
+/** A heartbeat older than this means the trainer is gone. */
+export const STALE_MS = 30_000;
 
 export interface RunInfo {
   readonly id: string;
@@ -31,6 +50,8 @@ export interface RunInfo {
   readonly bestStep?: number | null;
   /** Steps at which the run was resumed. */
   readonly resumedAt?: number[];
+  /** The process training it (the last one, once the run has ended). */
+  readonly owner?: RunOwner;
 }
 
 /** A line of metrics.jsonl: a point of the curves, and how fast and when it came. */
@@ -43,39 +64,73 @@ export interface MetricRecord extends Metric {
 
 export type CheckpointKind = 'latest' | 'best';
 
-let tmpCounter = 0;
+/** Is process `pid` alive on this machine? (EPERM: it exists but belongs to someone else.) */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
-/** Write a whole file so that readers see the old or the new content, never a part. */
+/**
+ * 'interrupted' when status is 'running' but its owner is gone: on this host its pid is not alive (process.kill(pid, 0)
+ * fails with ESRCH), or its heartbeat is older than STALE_MS; otherwise info.status. A running run with no owner
+ * record (written before owners existed) has no trainer to vouch for it: interrupted.
+ */
+export function effectiveStatus(info: RunInfo, now: number = Date.now()): RunStatus {
+  if (info.status !== 'running') return info.status;
+  const owner = info.owner;
+  if (!owner) return 'interrupted';
+  if (owner.host === hostname() && !processAlive(owner.pid)) return 'interrupted';
+  const beat = Date.parse(owner.heartbeat);
+  return Number.isFinite(beat) && now - beat <= STALE_MS ? 'running' : 'interrupted';
+}
+
 /** The time (UTC) as 20261129-113029: run folders and extra sample grids are named by it. */
 export function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-/** Where the runs of an experiment file are created: runs/<experiment name>/ beside it (CLI and extension alike). */
-export function runsFolderOf(experimentFile: string, experimentName: string): string {
-  return path.join(path.dirname(path.resolve(experimentFile)), 'runs', experimentName);
-}
+/** What an experiment's name may be: a plain folder name. */
+export const EXPERIMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}-${tmpCounter++}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
+/**
+ * Where the runs of an experiment file are created: runs/<experiment name>/ beside it (CLI and extension alike).
+ * The name must be a plain folder name, so that an experiment file can never place runs outside its own runs/.
+ */
+export function runsFolderOf(experimentFile: string, experimentName: string): string {
+  if (!EXPERIMENT_NAME.test(experimentName) || experimentName === '.' || experimentName === '..') {
+    throw new Error(`the experiment name ${JSON.stringify(experimentName)} is not a plain folder name: use letters, digits, ".", "_" and "-" (starting with a letter or digit, at most 100 characters)`);
+  }
+  const runs = path.join(path.dirname(path.resolve(experimentFile)), 'runs');
+  const folder = path.resolve(runs, experimentName);
+  const inside = path.relative(runs, folder);
+  if (!inside || inside.startsWith('..') || path.isAbsolute(inside)) throw new Error(`the experiment name ${JSON.stringify(experimentName)} would place runs outside ${runs}`);
+  return folder;
 }
 
 export class RunFolder {
   private constructor(readonly dir: string) {}
 
-  /** A new run folder under `parent`, named by the start time. */
-  static create(parent: string, experimentText: string, info: Omit<RunInfo, 'id' | 'status' | 'startedAt' | 'step'>): RunFolder {
-    mkdirSync(parent, { recursive: true });
+  /**
+   * A new run folder under `parent`, named by the start time (with -2, -3… when that name is taken: the folder is
+   * created exclusively, so runs started at once, in one process or many, never share one), claimed by this process.
+   */
+  static create(parent: string, experimentText: string, info: Omit<RunInfo, 'id' | 'status' | 'startedAt' | 'step' | 'owner'>): RunFolder {
+    try {
+      mkdirSync(parent, { recursive: true });
+    } catch (error) {
+      throw new WriteError(parent, (error as NodeJS.ErrnoException).code, error);
+    }
     const stamp = timestamp();
     let id = stamp;
-    for (let k = 2; existsSync(path.join(parent, id)); k++) id = `${stamp}-${k}`;
+    for (let k = 2; !mkdirExclusive(path.join(parent, id)); k++) id = `${stamp}-${k}`;
     const run = new RunFolder(path.join(parent, id));
-    mkdirSync(path.join(run.dir, 'checkpoints'), { recursive: true });
-    mkdirSync(path.join(run.dir, 'samples'), { recursive: true });
+    for (const sub of ['checkpoints', 'samples']) mkdirExclusive(path.join(run.dir, sub));
     writeFileAtomic(path.join(run.dir, 'experiment.pixel.json'), experimentText);
-    run.write({ ...info, id, status: 'running', startedAt: new Date().toISOString(), step: 0 });
+    run.write({ ...info, id, status: 'running', startedAt: new Date().toISOString(), step: 0, owner: ownerRecord(process.pid) });
     return run;
   }
 
@@ -85,7 +140,23 @@ export class RunFolder {
   }
 
   get info(): RunInfo {
-    return JSON.parse(readFileSync(path.join(this.dir, 'run.json'), 'utf8')) as RunInfo;
+    const file = path.join(this.dir, 'run.json');
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as RunInfo;
+    } catch (error) {
+      throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it no longer exists (was the run folder moved or deleted?)' : (error as Error).message}`);
+    }
+  }
+
+  /** Mark the run as running, owned by this process (or `pid`), with a fresh heartbeat. */
+  claim(pid: number = process.pid): void {
+    this.update({ status: 'running', owner: ownerRecord(pid) });
+  }
+
+  /** Refresh the owner's heartbeat (an atomic write of run.json; throws a WriteError when that fails). */
+  heartbeat(): void {
+    const info = this.info;
+    this.write({ ...info, owner: ownerRecord(info.owner?.pid ?? process.pid) });
   }
 
   update(patch: Partial<RunInfo>): RunInfo {
@@ -103,7 +174,7 @@ export class RunFolder {
   }
 
   appendMetrics(record: MetricRecord): void {
-    appendFileSync(path.join(this.dir, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
+    appendWhole(path.join(this.dir, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
   }
 
   metrics(): MetricRecord[] {
@@ -160,4 +231,8 @@ export class RunFolder {
     const dir = path.join(this.dir, 'samples');
     return existsSync(dir) ? readdirSync(dir).filter((f) => /^step-\d+\.png$/.test(f)).sort().map((f) => path.join(dir, f)) : [];
   }
+}
+
+function ownerRecord(pid: number): RunOwner {
+  return { pid, host: hostname(), heartbeat: new Date().toISOString() };
 }

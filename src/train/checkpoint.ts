@@ -35,17 +35,37 @@ export function createOptimizer(name: OptimizerName, learningRate: number): tf.O
 export async function captureCheckpoint(model: PixelModel, optimizer: tf.Optimizer, name: OptimizerName, learningRate: number, state: TrainState): Promise<Checkpoint> {
   // Optimiser slots are named after TF.js's (instance-prefixed) variable names; keep only the model-local part.
   const weights = (await optimizer.getWeights()).map(({ name: n, tensor }) => ({ name: n.replace(/^pixel-lab-\d+\//, ''), tensor }));
-  const { data, specs } = await tf.io.encodeWeights(weights);
-  return { model: await saveModel(model), optimizer: { name, learningRate, specs, data }, state };
+  try {
+    const { data, specs } = await tf.io.encodeWeights(weights);
+    return { model: await saveModel(model), optimizer: { name, learningRate, specs, data }, state };
+  } finally {
+    // getWeights makes a fresh tensor for the iteration count beside the optimiser's own slot variables.
+    tf.dispose(weights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
+  }
+}
+
+/** The model alone (to show, sample or inspect a run): no optimiser to dispose. */
+export function restoreModel(c: Checkpoint): PixelModel {
+  return loadModel(c.model);
 }
 
 /** The model and an optimiser in the state the checkpoint recorded. */
 export async function restoreCheckpoint(c: Checkpoint): Promise<{ model: PixelModel; optimizer: tf.Optimizer }> {
   const model = loadModel(c.model);
   const optimizer = createOptimizer(c.optimizer.name, c.optimizer.learningRate);
-  const values = tf.io.decodeWeights(c.optimizer.data, c.optimizer.specs);
-  // The slots are positional (one per variable, in the model's variable order): their names are labels only.
-  await optimizer.setWeights(c.optimizer.specs.map((s) => ({ name: s.name, tensor: values[s.name] })));
+  let values: tf.NamedTensorMap = {};
+  try {
+    values = tf.io.decodeWeights(c.optimizer.data, c.optimizer.specs);
+    // The slots are positional (one per variable, in the model's variable order): their names are labels only.
+    await optimizer.setWeights(c.optimizer.specs.map((s) => ({ name: s.name, tensor: values[s.name] })));
+  } catch (error) {
+    model.dispose();
+    optimizer.dispose();
+    throw error;
+  } finally {
+    // The optimiser's slots are variables of their own; the decoded tensors are no longer needed.
+    tf.dispose(Object.values(values));
+  }
   return { model, optimizer };
 }
 

@@ -59,6 +59,14 @@ export function failureMessage(error: unknown): string {
   return error instanceof NonFiniteLossError ? error.message : `training failed: ${(error as Error).message}`;
 }
 
+/**
+ * Let the event loop run: timers, signal handlers and incoming messages. On wasm every await of a step resolves as a
+ * microtask, so without this a whole run is one uninterrupted task and a Ctrl+C or a Stop is never seen.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
 export interface TrainOutcome {
   readonly state: TrainState;
   readonly stopped: boolean;
@@ -78,6 +86,7 @@ export async function evaluate(model: PixelModel, batches: Batches, images: numb
     });
     sum += (await nats.data())[0];
     nats.dispose();
+    await yieldToEventLoop();
   }
   const nats = sum / total;
   return { nats, bitsPerDim: natsToBitsPerDim(nats, height * width * channels), images: total };
@@ -106,19 +115,21 @@ export async function trainLoop(model: PixelModel, optimizer: tf.Optimizer, batc
     state = { ...state, step };
     const nats = loss * dims;
     await callbacks.onStep?.({ step, nats, bitsPerDim: natsToBitsPerDim(nats, dims), imagesPerSecond: settings.batchSize / elapsed, seconds });
+    await yieldToEventLoop();
     const last = step === settings.steps;
+    // A stop asked for during this step ends the run now: no evaluation or samples first, only the checkpoint.
+    const stopping = !last && (callbacks.shouldStop?.() ?? false);
     let improved = false;
-    if (step % settings.evalEvery === 0 || last) {
+    if (!stopping && (step % settings.evalEvery === 0 || last)) {
       const result = await evaluate(model, batches, settings.evalImages);
       improved = state.bestTestNats === null || result.nats < state.bestTestNats;
       if (improved) state = { ...state, bestTestNats: result.nats, bestStep: step };
       await callbacks.onEval?.({ step, ...result, best: improved });
     }
-    if (step % settings.sampleEvery === 0 || last) {
+    if (!stopping && (step % settings.sampleEvery === 0 || last)) {
       const images = await sample(model, { count: settings.sampleCount, seed: settings.seed + step, temperature: settings.temperature });
       await callbacks.onSamples?.(step, images);
     }
-    const stopping = !last && (callbacks.shouldStop?.() ?? false);
     if (step % settings.checkpointEvery === 0 || last || improved || stopping) {
       await checkpoint(improved ? ['latest', 'best'] : ['latest']);
     }

@@ -27,6 +27,13 @@ beforeAll(async () => {
   if (!existsSync(path.join(ROOT, 'dist', 'webview', 'main.js'))) throw new Error('the panel is not built: run npm run build');
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', origin);
+    if (url.pathname === '/hooked-worker.js') {
+      // The real worker, with every WebGPU device it gets kept where a test can reach it (to lose it on purpose).
+      const hook = 'self.__devices=[];const rd=GPUAdapter.prototype.requestDevice;GPUAdapter.prototype.requestDevice=async function(...a){const d=await rd.apply(this,a);self.__devices.push(d);return d;};\n';
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(hook + readFileSync(path.join(ROOT, 'dist', 'webview', 'worker.js'), 'utf8'));
+      return;
+    }
     if (url.pathname === '/') {
       const asked = url.searchParams.get('theme');
       const theme = asked === 'light' || asked === 'high-contrast' ? asked : 'dark';
@@ -36,7 +43,7 @@ beforeAll(async () => {
           cspSource: origin,
           nonce: makeNonce(),
           scriptUri: `${origin}/dist/webview/main.js`,
-          workerUri: `${origin}/dist/webview/worker.js`,
+          workerUri: url.searchParams.has('hook') ? `${origin}/hooked-worker.js` : `${origin}/dist/webview/worker.js`,
           wasmPaths: `${origin}/dist/webview/`,
           styleUris: [`${origin}/test/browser/theme-${theme}.css`, `${origin}/dist/webview/main.css`, `${origin}/media/panel.css`],
           preludeUris: [`${origin}/test/browser/fake-vscode.js`],
@@ -119,9 +126,9 @@ async function waitForMessage(page: Page, type: string, timeout: number): Promis
   }
 }
 
-async function openPanel(theme: 'dark' | 'light' | 'high-contrast'): Promise<Page> {
+async function openPanel(theme: 'dark' | 'light' | 'high-contrast', query = ''): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  await page.goto(`${origin}/?theme=${theme}`);
+  await page.goto(`${origin}/?theme=${theme}${query}`);
   await waitForMessage(page, 'ready', 30_000);
   return page;
 }
@@ -174,16 +181,18 @@ describe('the panel', () => {
     await post({ type: 'format-disk' });
     await post('hello');
     await post({ type: 'stop', runId: 'x', extra: true });
-    await expect.poll(async () => (await sent(page)).filter((m) => m.type === 'log').length).toBe(4);
-    const logs = (await sent(page)).filter((m) => m.type === 'log').map((m) => m.message);
-    expect(logs).toEqual([
-      'rejected a message from the host: train.runId must be a string',
-      "rejected a message from the host: unknown host message type 'format-disk'",
-      'rejected a message from the host: host message without a type',
-      'rejected a message from the host: stop has unknown field extra',
+    await expect.poll(async () => (await sent(page)).filter((m) => m.type === 'rejected').length).toBe(4);
+    const rejected = (await sent(page)).filter((m) => m.type === 'rejected').map(({ messageType, runId, reason }) => ({ messageType, runId, reason }));
+    expect(rejected).toEqual([
+      { messageType: 'train', runId: undefined, reason: 'rejected a message from the host: train.runId must be a string' },
+      { messageType: 'format-disk', runId: undefined, reason: "rejected a message from the host: unknown host message type 'format-disk'" },
+      { messageType: 'unknown', runId: undefined, reason: 'rejected a message from the host: host message without a type' },
+      { messageType: 'stop', runId: 'x', reason: 'rejected a message from the host: stop has unknown field extra' },
     ]);
+    // The user sees it too; with no run on view, the panel says what to do.
+    await expect.poll(() => page.locator('#run-error').textContent()).toContain('stop has unknown field extra');
+    await expect.poll(() => page.locator('.empty-state').isVisible()).toBe(true);
     await expect.poll(() => page.locator('h1').textContent()).toBe('Pixel Lab');
-    await expect.poll(() => page.locator('.badge').first().textContent()).toBe('idle');
     await page.screenshot({ path: path.join(OUTPUT, 'panel-idle-light.png'), fullPage: true });
     await page.close();
   });
@@ -200,6 +209,7 @@ describe('the panel', () => {
       grids: [],
       experiment: '{}',
       checkpoint: null,
+      dataset: null,
     });
     await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), { type: 'compare', runs: [run('pixelcnn', 20, 1), run('row-lstm', 10, 0.9)] });
     await expect.poll(() => page.locator('.chart').getAttribute('data-points')).toBe('16/4,8/2');
@@ -233,6 +243,7 @@ describe('the panel', () => {
       grids: [],
       experiment: live.experiment,
       checkpoint: null,
+      dataset: null,
     });
     // Compared: the live run's new points land on its own curve; the finished run's curve stays as it was.
     await fromHost({ type: 'compare', runs: [view('finished', 'finished', 'finished', 10), view(live.runId, 'live', 'running', 0)] });
@@ -285,6 +296,108 @@ describe('the panel', () => {
     await page.mouse.move(box.x + box.width * 0.12, box.y + box.height * 0.12);
     await expect.poll(() => page.locator('.inspector-pair p').first().textContent()).toContain('of test image 1 depends on');
     await page.screenshot({ path: path.join(OUTPUT, `panel-wasm-${theme}.png`), fullPage: true });
+    await page.close();
+  });
+});
+
+describe('the panel, as users drive it in any order', () => {
+  /** What the panel posted, with its binary fields kept (base64) so they can be sent back as a host would. */
+  async function checkpointOf(page: Page): Promise<string> {
+    return page.evaluate(() => {
+      const found = (window as unknown as { __sent: { type: string; bytes?: Uint8Array }[] }).__sent.filter((m) => m.type === 'checkpoint').at(-1)!;
+      let text = '';
+      for (const b of found.bytes!) text += String.fromCharCode(b);
+      return btoa(text);
+    });
+  }
+
+  it('with backend auto skips the software GPUs (SwiftShader) for wasm, and says why', async () => {
+    const page = await openPanel('dark');
+    const message = tinyTraining('wasm', 2);
+    await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), { ...message, backend: 'auto' });
+    expect(await waitForMessage(page, 'ended', 120_000)).toMatchObject({ status: 'finished' });
+    const chosen = (await sent(page)).find((m) => m.type === 'backend') as unknown as { info: { name: string; fallbacks: { name: string; reason: string }[] } };
+    expect(chosen.info.name).toBe('wasm');
+    expect(chosen.info.fallbacks.map((f) => f.name)).toEqual(['webgpu', 'webgl']);
+    for (const f of chosen.info.fallbacks) expect(f.reason).toMatch(/SwiftShader, a CPU emulation of a GPU, about 30× slower than wasm/);
+    await expect.poll(() => page.locator('.notice').first().textContent()).toContain('webgpu: WebGPU it runs on SwiftShader');
+    await page.close();
+  });
+
+  it('samples a run shown from disk at once, survives a failed request, and samples again', async () => {
+    // A checkpoint, as a finished run leaves it.
+    const trainer = await openPanel('dark');
+    const training = tinyTraining('wasm', 4);
+    await trainer.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), training);
+    await waitForMessage(trainer, 'ended', 120_000);
+    const checkpoint = await checkpointOf(trainer);
+    await trainer.close();
+
+    // A fresh panel (as after a reload): Sample from Run comes with no model loaded and nothing shown before.
+    const page = await openPanel('dark');
+    const fromHost = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
+    const run = (runId: string, bytes: string) => ({
+      runId,
+      name: runId,
+      status: 'finished',
+      step: 4,
+      steps: 4,
+      metrics: [],
+      grids: [],
+      experiment: training.experiment,
+      checkpoint: { __bytes: bytes },
+      dataset: null,
+    });
+    await fromHost({ type: 'sample', run: run('on-disk', checkpoint), count: 4, temperature: 1, seed: 3, keepRows: 0 });
+    expect(await waitForMessage(page, 'sampled', 120_000)).toMatchObject({ runId: 'on-disk', count: 4 });
+    await expect.poll(() => page.locator('#run-status').textContent()).toBe('finished');
+
+    // A damaged checkpoint fails that request alone, visibly; the panel stays usable.
+    await fromHost({ type: 'sample', run: run('damaged', btoa('PIXLCKPT not really')), count: 4, temperature: 1, seed: 3, keepRows: 0 });
+    const problem = await waitForMessage(page, 'problem', 60_000);
+    expect(problem).toMatchObject({ task: 'sample', runId: 'damaged' });
+    expect(String(problem.message)).toMatch(/^Sampling failed: /);
+    await expect.poll(() => page.locator('#run-error').textContent()).toMatch(/Sampling failed/);
+    await page.screenshot({ path: path.join(OUTPUT, 'panel-sample-failed-dark.png'), fullPage: true });
+
+    // The next requests are served: show the good run again, sample it, then train.
+    await fromHost({ type: 'sample', run: run('on-disk', checkpoint), count: 4, temperature: 0.8, seed: 4, keepRows: 0 });
+    await expect.poll(async () => (await sent(page)).filter((m) => m.type === 'sampled').length, { timeout: 120_000 }).toBe(2);
+    await expect.poll(() => page.locator('#run-error').isVisible()).toBe(false);
+    await fromHost(tinyTraining('wasm', 2));
+    expect(await waitForMessage(page, 'ended', 120_000)).toMatchObject({ status: 'finished', step: 2 });
+    expect((await sent(page)).filter((m) => m.type === 'log' && m.level === 'error')).toEqual([]);
+    await page.close();
+  });
+
+  it('fails the run, says why, and trains again with a fresh worker when the GPU device is lost', async () => {
+    const page = await openPanel('dark', '&hook');
+    const fromHost = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
+    const message = tinyTraining('webgpu', 5000);
+    await fromHost(message);
+    await waitForMessage(page, 'step', 180_000);
+    // Lose the device for real: destroy it in the worker, as a driver reset or a removed GPU would.
+    await page.workers()[0].evaluate(() => (self as unknown as { __devices: GPUDevice[] }).__devices.forEach((d) => d.destroy()));
+    const ended = await waitForMessage(page, 'ended', 60_000);
+    expect(ended).toMatchObject({ runId: message.runId, status: 'failed' });
+    expect(String(ended.error)).toMatch(/the GPU device was lost/);
+    await expect.poll(() => page.locator('#run-error').textContent()).toMatch(/the GPU device was lost/);
+    await expect.poll(() => page.locator('#run-status').textContent()).toBe('failed');
+    await page.screenshot({ path: path.join(OUTPUT, 'panel-device-lost-dark.png'), fullPage: true });
+    await fromHost({ ...tinyTraining('wasm', 2), runId: 'again' });
+    await expect.poll(async () => (await sent(page)).filter((m) => m.type === 'ended' && m.runId === 'again').map((m) => m.status), { timeout: 120_000 }).toEqual(['finished']);
+    await page.close();
+  });
+
+  it('honours a stop that arrives while the run is still starting', async () => {
+    const page = await openPanel('dark');
+    const fromHost = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
+    const message = tinyTraining('wasm', 5000);
+    await fromHost(message);
+    await fromHost({ type: 'stop', runId: message.runId });
+    const ended = await waitForMessage(page, 'ended', 120_000);
+    expect(ended).toMatchObject({ status: 'stopped' });
+    expect(Number(ended.step)).toBeLessThanOrEqual(2);
     await page.close();
   });
 });

@@ -1,6 +1,15 @@
 /** Experiment files: defaults, and every kind of mistake reported with its line, column and what was expected. */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { encodeIdx } from '../../src/data/idx';
+import { TRAINING_MEMORY_LIMIT, trainingMemory } from '../../src/experiment/estimate';
 import { ExperimentError, imageShape, modelConfigOf, parseExperiment } from '../../src/experiment/experiment';
+import { configProblems } from '../../src/model/config';
+
+const ROOT = path.resolve(__dirname, '../..');
 
 function problems(text: string): { line: number; column: number; message: string; path: string }[] {
   try {
@@ -60,11 +69,117 @@ describe('parseExperiment', () => {
   });
 
   it('checks the model against the images: RGB needs features in multiples of 3', () => {
-    const found = problems('{ "model": { "type": "pixelcnn", "hidden": 16 },\n  "data": { "dataset": "emoji" } }');
+    const found = problems('{ "model": { "type": "pixelcnn", "hidden": 16, "outputHidden": 32 },\n  "data": { "dataset": "emoji" } }');
     expect(found).toEqual([
       { line: 1, column: 44, path: 'model.hidden', message: 'model.hidden must be a multiple of 3 for RGB images (one group per colour), got 16' },
-      // Not in the file (a default): the model object is pointed at.
-      { line: 1, column: 12, path: 'model.outputHidden', message: 'model.outputHidden must be a multiple of 3 for RGB images (one group per colour), got 32' },
+      { line: 1, column: 64, path: 'model.outputHidden', message: 'model.outputHidden must be a multiple of 3 for RGB images (one group per colour), got 32' },
     ]);
+  });
+});
+
+describe('defaults that follow the images', () => {
+  it('gives colour images features in multiples of 3 (18 and 33) and grey ones 16 and 32', () => {
+    const colour = parseExperiment('{"model": {"type": "pixelcnn"}, "data": {"dataset": "emoji"}}', 'c.pixel.json');
+    expect(colour.model).toMatchObject({ hidden: 18, outputHidden: 33 });
+    expect(configProblems(modelConfigOf(colour, imageShape(colour)))).toEqual([]);
+    const grey = parseExperiment('{"model": {"type": "row-lstm"}, "data": {"dataset": "emoji", "channels": 1}}', 'g.pixel.json');
+    expect(grey.model).toMatchObject({ hidden: 16, outputHidden: 32 });
+    // What the file says is kept.
+    expect(parseExperiment('{"model": {"type": "pixelcnn", "hidden": 24}, "data": {"dataset": "emoji"}}', 'k.pixel.json').model).toMatchObject({ hidden: 24, outputHidden: 33 });
+  });
+});
+
+describe('IDX files: the header says how many channels', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pixel-lab-experiment-'));
+  const rgb = encodeIdx([3, 4, 4, 3], new Uint8Array(3 * 4 * 4 * 3));
+  writeFileSync(path.join(dir, 'rgb.idx'), rgb);
+  writeFileSync(path.join(dir, 'rgb.idx.gz'), gzipSync(rgb));
+  writeFileSync(path.join(dir, 'grey.idx'), encodeIdx([3, 4, 4], new Uint8Array(3 * 4 * 4)));
+  writeFileSync(path.join(dir, 'passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
+  const file = path.join(dir, 'e.pixel.json');
+  const text = (data: string) => `{\n  "model": { "type": "pixelcnn", "hidden": 8 },\n  "data": ${data}\n}`;
+
+  it.each([['rgb.idx'], ['rgb.idx.gz']])('%s: "hidden": 8 on RGB images is refused at the hidden field', (name) => {
+    try {
+      parseExperiment(text(`{ "dataset": "idx", "path": "${name}" }`), file);
+      throw new Error('accepted');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ExperimentError);
+      expect((error as ExperimentError).problems.map(({ line, column, path: p }) => ({ line, column, path: p }))).toEqual([{ line: 2, column: 44, path: 'model.hidden' }]);
+      expect((error as ExperimentError).message).toBe(`${file}:2:44: model.hidden must be a multiple of 3 for RGB images (one group per colour), got 8`);
+    }
+  });
+
+  it('accepts the same model on grey images, or with the channels set to 1, and names a file that is no IDX file', () => {
+    expect(parseExperiment(text('{ "dataset": "idx", "path": "grey.idx" }'), file).model.hidden).toBe(8);
+    expect(parseExperiment(text('{ "dataset": "idx", "path": "rgb.idx", "channels": 1 }'), file).model.hidden).toBe(8);
+    // Defaults follow the header too.
+    expect(parseExperiment('{ "model": { "type": "pixelcnn" }, "data": { "dataset": "idx", "path": "rgb.idx.gz" } }', file).model).toMatchObject({ hidden: 18, outputHidden: 33 });
+    try {
+      parseExperiment(text('{ "dataset": "idx", "path": "passwd" }'), file);
+      throw new Error('accepted');
+    } catch (error) {
+      expect((error as ExperimentError).problems).toMatchObject([{ line: 3, column: 39, path: 'data.path' }]);
+      expect((error as ExperimentError).problems[0].message).toMatch(/passwd is not an IDX file/);
+    }
+  });
+});
+
+describe('memory', () => {
+  it('refuses the largest model the schema allows, with the estimate, at model.hidden', () => {
+    const largest = '{\n  "model": { "type": "pixelcnn", "layers": 64, "hidden": 512, "kernel": 15 },\n  "data": { "dataset": "mnist", "height": 128, "width": 128 }\n}';
+    const found = problems(largest);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ line: 2, column: 58, path: 'model.hidden' });
+    expect(found[0].message).toMatch(/^model\.hidden: this model needs about [\d,]+ GiB to train at batch 16 on 128×128 images \(limit 3 GiB\): lower hidden, layers, the image size or the batch$/);
+    // Where hidden is not written, the model object is pointed at.
+    expect(problems('{ "model": { "type": "diagonal-bilstm", "layers": 40 }, "data": { "dataset": "emoji", "height": 64, "width": 64 } }')[0]).toMatchObject({ column: 12, path: 'model.hidden' });
+  });
+
+  it.each(readdirSync(path.join(ROOT, 'examples')).map((f) => [f]))('the shipped %s fits', (name) => {
+    const e = parseExperiment(readFileSync(path.join(ROOT, 'examples', name), 'utf8'), name);
+    expect(trainingMemory(modelConfigOf(e, imageShape(e)), e.training.batchSize).bytes).toBeLessThan(TRAINING_MEMORY_LIMIT);
+  });
+});
+
+describe('every problem at once, with its position', () => {
+  it('lists schema problems and what the whole experiment shows together', () => {
+    const text = [
+      '{',
+      '  "name": "../../elsewhere/x",',
+      '  "model": { "type": "pixelcnn", "hidden": 16, "layerz": 1 },',
+      '  "data": { "dataset": "emoji", "levels": 1000 }',
+      '}',
+    ].join('\n');
+    expect(problems(text)).toEqual([
+      { line: 2, column: 11, path: 'name', message: `name must be a plain folder name: letters, digits, '.', '-', '_' (starting with a letter or digit, at most 100 characters), got "../../elsewhere/x"` },
+      { line: 3, column: 44, path: 'model.hidden', message: 'model.hidden must be a multiple of 3 for RGB images (one group per colour), got 16' },
+      { line: 3, column: 48, path: 'model.layerz', message: 'unknown key "layerz" in model; expected one of: type, layers, hidden, firstKernel, kernel, residual, outputHidden' },
+      { line: 4, column: 43, path: 'data.levels', message: 'data.levels must be ≤ 256, got 1000' },
+    ]);
+  });
+
+  it('accepts plain folder names only', () => {
+    for (const name of ['mnist-run.2', 'A_b', '7']) expect(parseExperiment(`{"name": "${name}", "model": {"type": "pixelcnn"}, "data": {"dataset": "mnist"}}`, 'n.pixel.json').name).toBe(name);
+    for (const name of ['', '.hidden', 'a/b', 'a\\\\b', '..', 'x'.repeat(101), 'naïve', 'a b']) {
+      expect(problems(`{"name": "${name}", "model": {"type": "pixelcnn"}, "data": {"dataset": "mnist"}}`)).toMatchObject([{ line: 1, column: 10, path: 'name' }]);
+    }
+  });
+});
+
+describe('hardening', () => {
+  const minimal = '{\n  "model": { "type": "pixelcnn" },\n  "data": { "dataset": "mnist" }\n}';
+
+  it('accepts a UTF-8 byte order mark, and counts columns as editors do (without it)', () => {
+    expect(parseExperiment(`\ufeff${minimal}`, 'bom.pixel.json').model.type).toBe('pixelcnn');
+    expect(problems('\ufeff{ "model": { "type": "pixelcnn", "hidden": 0 }, "data": { "dataset": "mnist" } }')).toMatchObject([{ line: 1, column: 44, path: 'model.hidden' }]);
+  });
+
+  it('refuses JSON nested 100,000 deep cleanly, at the line and column where it gets too deep', () => {
+    const deep = `{\n  "model": ${'['.repeat(100_000)}${']'.repeat(100_000)},\n  "data": { "dataset": "mnist" }\n}`;
+    expect(problems(deep)).toEqual([{ line: 2, column: 43, path: '', message: 'JSON nested more than 32 levels deep here; an experiment is an object of objects' }]);
+    expect(problems('['.repeat(100_000))[0]).toMatchObject({ line: 1, column: 33 });
+    // Brackets inside strings do not count.
+    expect(parseExperiment(`{"description": "${'[{'.repeat(1000)}", "model": {"type": "pixelcnn"}, "data": {"dataset": "mnist"}}`, 's.pixel.json').description).toHaveLength(2000);
   });
 });

@@ -42,7 +42,9 @@ describe('the message contract', () => {
     expect(reason({ type: 'ended', runId: 'r', status: 'finished', step: 2, path: '/etc' })).toBe('ended has unknown field path');
     const images = { data: new Uint8Array(5), count: 2, height: 3, width: 3, channels: 1 };
     expect(reason({ type: 'train', runId: 'r', name: 'n', experiment: '{}', images, checkpoint: null, metrics: [], backend: 'wasm' }, true)).toBe('train.images.data holds 5 values, not 2×3×3×1');
-    expect(reason({ type: 'sample', runId: 'r', count: 4, temperature: 0, seed: 1, keepRows: 0 }, true)).toBe('sample.temperature must be > 0');
+    const run = { runId: 'r', name: 'n', status: 'finished', step: 1, steps: 1, metrics: [], grids: [], experiment: '{}', checkpoint: null, dataset: null };
+    expect(reason({ type: 'sample', run, count: 4, temperature: 0, seed: 1, keepRows: 0 }, true)).toBe('sample.temperature must be > 0');
+    expect(reason({ type: 'sample', run: { ...run, status: 'lost' }, count: 4, temperature: 1, seed: 1, keepRows: 0 }, true)).toBe('sample.run.status must be one of running, finished, stopped, failed, interrupted');
   });
 });
 

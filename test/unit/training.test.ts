@@ -82,6 +82,8 @@ describe('a run on disk', () => {
   it('refuses to resume a run without a checkpoint, and a damaged checkpoint, with clear errors', async () => {
     const { text } = readExperiment(FIXTURE);
     const run = RunFolder.create(tmp(), text, { experiment: 'x', experimentFile: FIXTURE, steps: 12 });
+    await expect(resumeRun(run.dir, {}, quiet, never)).rejects.toThrow(/is still training \(process \d+ on .*\): stop it first/);
+    run.update({ status: 'stopped' });
     await expect(resumeRun(run.dir, {}, quiet, never)).rejects.toThrow(/has no checkpoint to resume from/);
     const good = (await startRun(FIXTURE, tmp(), { steps: 4 }, quiet, never)).run;
     const bytes = good.readCheckpoint('latest')!;

@@ -1,0 +1,52 @@
+/**
+ * Checks only the whole experiment shows, made after the schema's: the data file or folder must be there (an IDX
+ * file's header says how many channels its images have), the model must fit the images it will see, and training
+ * must fit in memory. Each problem is a JSON path and a message; the parser places them in the file.
+ */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { readIdxImageShape } from '../data/idx-file';
+import { configProblems, type ImageShape } from '../model/config';
+import { formatBytes, TRAINING_MEMORY_LIMIT, trainingMemory } from './estimate';
+import { DATASET_SHAPES, type DatasetName, type Experiment, modelConfigOf } from './types';
+
+export type PathProblem = [path: string, message: string];
+
+/** The shape of the dataset's own images: the bundled ones', or an IDX file's header; with the problems met. */
+export function datasetShape(data: { dataset: DatasetName; path?: string }, experimentFile: string): { shape?: ImageShape; problems: PathProblem[] } {
+  if (data.dataset !== 'idx' && data.dataset !== 'folder') return { shape: DATASET_SHAPES[data.dataset], problems: [] };
+  const target = path.resolve(path.dirname(path.resolve(experimentFile)), data.path ?? '');
+  const wantFolder = data.dataset === 'folder';
+  const kind = existsSync(target) ? (statSync(target).isDirectory() ? 'folder' : 'file') : null;
+  if (kind !== (wantFolder ? 'folder' : 'file')) return { problems: [['data.path', `data.path: no such ${wantFolder ? 'folder' : 'file'}: ${target}`]] };
+  if (wantFolder) return { shape: DATASET_SHAPES.folder, problems: [] };
+  try {
+    const { height, width, channels } = readIdxImageShape(target);
+    return { shape: { height, width, channels }, problems: [] };
+  } catch (error) {
+    return { problems: [['data.path', `data.path: ${(error as Error).message}`]] };
+  }
+}
+
+/** What the model, the data and the memory estimate say about an experiment whose images have this shape. */
+export function wholeExperimentProblems(e: Experiment, image: ImageShape): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const fieldOf: Record<string, string> = { 'image.channels': 'data.channels', 'image.height': 'data.height', 'image.width': 'data.width', 'head.levels': 'data.levels' };
+  const config = modelConfigOf(e, image);
+  const modelProblems = configProblems(config);
+  for (const message of modelProblems) {
+    const field = message.split(' ')[0];
+    problems.push([fieldOf[field] ?? `model.${field}`, message.replace(/^(\S+)/, (f) => fieldOf[f] ?? `model.${f}`)]);
+  }
+  if (e.data.binarize === 'fixed' && e.data.levels > 2) problems.push(['data.binarize', 'data.binarize applies to 2 levels only; with more levels the values are quantised']);
+  if (modelProblems.length === 0) {
+    const need = trainingMemory(config, e.training.batchSize).bytes;
+    if (need > TRAINING_MEMORY_LIMIT) {
+      problems.push([
+        'model.hidden',
+        `model.hidden: this model needs about ${formatBytes(need)} to train at batch ${e.training.batchSize} on ${image.height}×${image.width} images (limit ${formatBytes(TRAINING_MEMORY_LIMIT)}): lower hidden, layers, the image size or the batch`,
+      ]);
+    }
+  }
+  return problems;
+}
