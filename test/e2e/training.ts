@@ -42,11 +42,14 @@ export async function trainUntilFirstStep(vs: VsCode, file: string, options: { b
     const panelError = vs.extensionLog().slice(logStart).split('\n').find((l) => /panel error|rejected a message/.test(l));
     if (panelError) throw new FatalError(`${file}: the Pixel Lab log says: ${panelError.trim()}`);
     if (vs.run(run.dir).status === 'failed') throw new FatalError(`${file}: the run failed: ${vs.run(run.dir).error}`);
-    if (options.backend && h.backend && h.backend !== 'no backend yet' && !h.backend.startsWith(`${options.backend} `)) {
+    // The header names the backend once one is chosen ("wasm · …"; before that "choosing a backend…").
+    if (options.backend && /^\w+ · /.test(h.backend) && !h.backend.startsWith(`${options.backend} · `)) {
       throw new FatalError(`${file}: expected the ${options.backend} backend, the header says "${h.backend}" (${h.notice})`);
     }
     seen = { backend: h.backend, notice: h.notice };
-    return badgeStep(h.status);
+    // The badge counts steps while the run trains; a run this short may already be over, its points on the chart.
+    const trainPoints = Number(((await panel.locator('.chart').getAttribute('data-points')) ?? '0').split('/')[0]);
+    return badgeStep(h.status) ?? (trainPoints > 0 ? trainPoints : null);
   }, options.timeout ?? 240_000);
   const firstStepAt = Date.now();
   return { run, firstStepSeconds: (firstStepAt - t0) / 1000, firstStepAt, firstStep, ...seen };
