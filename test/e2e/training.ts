@@ -27,8 +27,8 @@ export async function trainUntilFirstStep(vs: VsCode, file: string, options: { b
   await vs.openFile(file);
   await vs.markNotes();
   const logStart = vs.extensionLog().length;
-  await vs.command('Pixel Lab: Train Experiment');
-  const t0 = Date.now();
+  const name = (JSON.parse(readFileSync(path.join(vs.workspace, file), 'utf8')) as { name?: string }).name ?? path.basename(file, '.pixel.json');
+  const t0 = await vs.command('Pixel Lab: Train Experiment');
   const run = await vs.until(`a run folder for ${file}`, async () => {
     await failOnVisibleError(vs, file);
     return vs.runs().find((r) => !before.has(r.dir));
@@ -47,9 +47,12 @@ export async function trainUntilFirstStep(vs: VsCode, file: string, options: { b
       throw new FatalError(`${file}: expected the ${options.backend} backend, the header says "${h.backend}" (${h.notice})`);
     }
     seen = { backend: h.backend, notice: h.notice };
-    // The badge counts steps while the run trains; a run this short may already be over, its points on the chart.
+    // The step is on screen when the panel shows this run (its title) with a point on its chart; the host writes
+    // the same step to metrics.jsonl as it arrives, which tells this run's first step from an earlier run's.
+    const trainLines = vs.metrics(run.dir).filter((m) => m.split === 'train').length;
     const trainPoints = Number(((await panel.locator('.chart').getAttribute('data-points')) ?? '0').split('/')[0]);
-    return badgeStep(h.status) ?? (trainPoints > 0 ? trainPoints : null);
+    if (trainLines === 0 || trainPoints === 0 || !h.title.startsWith(name)) return null;
+    return badgeStep(h.status) ?? trainLines;
   }, options.timeout ?? 240_000);
   const firstStepAt = Date.now();
   return { run, firstStepSeconds: (firstStepAt - t0) / 1000, firstStepAt, firstStep, ...seen };

@@ -178,9 +178,13 @@ export class VsCode {
     await this.page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
   }
 
-  /** Run a command from the palette; it shows up a few seconds after the window loads, so retry until it does. */
-  async command(title: string, timeout = 90_000): Promise<void> {
+  /**
+   * Run a command from the palette; it shows up a few seconds after the window loads, so retry until it does.
+   * Returns when (Date.now()) the command was chosen.
+   */
+  async command(title: string, timeout = 90_000): Promise<number> {
     const { page } = this;
+    let chosenAt = 0;
     await this.until(`the command "${title}"`, async () => {
       await page.keyboard.press('Escape');
       await page.keyboard.press('F1');
@@ -193,10 +197,12 @@ export class VsCode {
       const labels = await page.locator('.quick-input-list .monaco-list-row .label-name').allTextContents();
       if (!labels.some((l) => l.trim() === title)) return false;
       await page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(title)}$`) }) }).first().click();
+      chosenAt = Date.now();
       return true;
     }, timeout);
     // The palette goes away (a picker the command opens may take its place): wait until it is not the palette.
     await this.until(`the palette to close after "${title}"`, async () => !(await this.paletteShowing()), 30_000);
+    return chosenAt;
   }
 
   private async paletteShowing(): Promise<boolean> {
@@ -431,6 +437,8 @@ export class VsCode {
       await this.page.mouse.move(box.x + (1 + j + 0.5) * unit, box.y + (1 + i + 0.5) * unit);
       return ((await caption.textContent()) ?? '').includes(`x[${i},${j}] of sample 1 depends on`);
     });
+    // Bring the inspector into view for the screenshot that follows (the result stays after the mouse leaves).
+    await panel.locator('.inspector-card').first().scrollIntoViewIfNeeded().catch(() => {});
     return caption.getAttribute('data-leaks');
   }
 
@@ -471,6 +479,21 @@ export class VsCode {
 
   run(dir: string): RunOnDisk {
     return { dir, id: path.basename(dir), ...JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) };
+  }
+
+  /** A run's metrics.jsonl, line by line (a line cut short is left out). */
+  metrics(dir: string): { step: number; split: string; imagesPerSecond?: number }[] {
+    const file = path.join(dir, 'metrics.jsonl');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          return l.trim() ? [JSON.parse(l)] : [];
+        } catch {
+          return [];
+        }
+      });
   }
 
   metricsLines(dir: string): number {
