@@ -19,6 +19,8 @@ import { stopAnyRun, stopRun, trainUntilFirstStep, untilStep } from './training'
 import { badgeStep, tinyExperiment, VsCode } from './vscode';
 
 let vs: VsCode;
+/** Steps enough that a run is still training whenever a test acts on it (each test stops its runs). */
+const LONG = 20_000;
 
 const rgbImages = () => {
   const data = new Uint8Array(40 * 8 * 8 * 3);
@@ -41,9 +43,9 @@ beforeAll(async () => {
   vs = await VsCode.start({
     prefix: 'faults',
     files: {
-      'fault-delete.pixel.json': tinyExperiment('fault-delete'),
-      'fault-close.pixel.json': tinyExperiment('fault-close'),
-      'fault-reload.pixel.json': tinyExperiment('fault-reload'),
+      'fault-delete.pixel.json': tinyExperiment('fault-delete', { steps: LONG }),
+      'fault-close.pixel.json': tinyExperiment('fault-close', { steps: LONG }),
+      'fault-reload.pixel.json': tinyExperiment('fault-reload', { steps: LONG }),
       'rgb.pixel.json': rgbExperiment,
       'rgb-images.idx.gz': gzipSync(rgbImages()),
     },

@@ -12,10 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyExperiment, VsCode } from './vscode';
 
 let vs: VsCode;
+/** Steps enough that the run is still training when the test stops it. */
+const LONG = 20_000;
 const runsOf = () => vs.runs().filter((r) => r.dir.includes(`${path.sep}tiny${path.sep}`) || r.experimentFile?.endsWith('tiny.pixel.json'));
 
 beforeAll(async () => {
-  vs = await VsCode.start({ prefix: 'journey', files: { 'tiny.pixel.json': tinyExperiment('tiny', { hidden: 'eight' }) } });
+  vs = await VsCode.start({ prefix: 'journey', files: { 'tiny.pixel.json': tinyExperiment('tiny', { hidden: 'eight', steps: LONG }) } });
 }, 600_000);
 
 afterAll(async () => {
@@ -42,7 +44,7 @@ describe('Pixel Lab in VS Code (tiny journey)', () => {
     await page.keyboard.type('"hidden": 8,');
     await page.keyboard.press('Control+S');
     await vs.until('the diagnostic to clear', async () => (await squiggles.count()) === 0);
-    await vs.until('the fix saved', () => readFileSync(path.join(vs.workspace, 'tiny.pixel.json'), 'utf8') === tinyExperiment('tiny'));
+    await vs.until('the fix saved', () => readFileSync(path.join(vs.workspace, 'tiny.pixel.json'), 'utf8') === tinyExperiment('tiny', { steps: LONG }));
   });
 
   it('trains from the command palette: the panel names its backend, draws curves and samples; the status bar counts', async () => {

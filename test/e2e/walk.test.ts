@@ -25,6 +25,8 @@ const ACTIONS = Number(process.env.PIXEL_LAB_WALK_ACTIONS ?? 30);
 const FILES = ['walk-a.pixel.json', 'walk-b.pixel.json'];
 /** How long a command may take to answer (the machine is slow and shared; generous, never a timing claim). */
 const ANSWER = 120_000;
+/** A run long enough to be often still training at the next action, short enough to finish sometimes. */
+const WALK_STEPS = 1500;
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -328,7 +330,7 @@ async function checkInvariants(w: Walk, succeeded: boolean): Promise<void> {
 }
 
 async function walk(seed: number): Promise<void> {
-  const vs = await VsCode.start({ prefix: `walk-${seed}`, files: { [FILES[0]]: tinyExperiment('walk-a', { steps: 60 }), [FILES[1]]: tinyExperiment('walk-b', { steps: 60 }) } });
+  const vs = await VsCode.start({ prefix: `walk-${seed}`, files: { [FILES[0]]: tinyExperiment('walk-a', { steps: WALK_STEPS }), [FILES[1]]: tinyExperiment('walk-b', { steps: WALK_STEPS }) } });
   const w: Walk = { vs, rng: mulberry32(seed), log: [], renames: 0 };
   const say = (line: string) => {
     w.log.push(line);
