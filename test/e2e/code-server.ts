@@ -117,6 +117,12 @@ export async function startCodeServer(vsix: string, workspace: string): Promise<
   const dirs = Object.fromEntries(['home', 'config', 'data', 'cache', 'tmp', 'user-data', 'extensions'].map((d) => [d, path.join(root, d)]));
   Object.values(dirs).forEach((d) => mkdirSync(d, { recursive: true }));
   const port = await freePort();
+  // A quiet window: no chat side bar or AI agent host competing for the two cores, no Welcome tab.
+  mkdirSync(path.join(dirs['user-data'], 'User'), { recursive: true });
+  writeFileSync(
+    path.join(dirs['user-data'], 'User', 'settings.json'),
+    `${JSON.stringify({ 'chat.disableAIFeatures': true, 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false }, null, 2)}\n`,
+  );
   const configFile = path.join(root, 'config.yaml');
   writeFileSync(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   const env = withNode24({ ...process.env, HOME: dirs.home, XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data, XDG_CACHE_HOME: dirs.cache, TMPDIR: dirs.tmp });
