@@ -280,16 +280,19 @@ function viewRun(id: string, name: string, json: string, metrics: RunView['metri
   sampleGrid.clear();
   gridStatus.textContent = 'No samples yet.';
   showError(null);
-  if (!same || id !== trainingRunId) {
-    summary = null;
-    fieldAsked = false;
-    lastHover = null;
-    inspector.clearModel();
-    kernelsBox.replaceChildren();
-    kernelsCaption.textContent = 'Loading the model…';
-    channelPicker.hidden = true;
-  }
+  if (!same || id !== trainingRunId) forgetModel('Loading the model…');
   return e;
+}
+
+/** No model on view any more (another run came on view, or the worker was replaced): its cards say why. */
+function forgetModel(why: string): void {
+  summary = null;
+  fieldAsked = false;
+  lastHover = null;
+  inspector.clearModel();
+  kernelsBox.replaceChildren();
+  kernelsCaption.textContent = why;
+  channelPicker.hidden = true;
 }
 
 /** One run's panel (training or a finished run), or the comparison of several runs' curves. */
@@ -457,11 +460,7 @@ function restartWorker(reason: string, tellHost: boolean): void {
     if (onView(id)) view = { ...view!, status: 'failed' };
   }
   sampling = null;
-  summary = null;
-  fieldAsked = false;
-  inspector.clearModel();
-  kernelsBox.replaceChildren();
-  kernelsCaption.textContent = 'The model went with the worker: show the run again (Pixel Lab view) to inspect its last checkpoint.';
+  forgetModel('The model went with the worker: show the run again (Pixel Lab view) to inspect its last checkpoint.');
   showError(reason);
   setStatus(view?.status ?? 'idle');
   if (tellHost) toHost({ type: 'log', level: 'error', message: reason });
