@@ -67,6 +67,8 @@ export type HostMessage =
   | { readonly type: 'abandon'; readonly runId: string; readonly reason: string }
   /** A run's dataset images, sent after `show` when they had to be loaded first (null: unreadable, and why). */
   | { readonly type: 'dataset'; readonly runId: string; readonly images: ImageBatch | null; readonly error?: string }
+  /** What a run training elsewhere (a terminal, torchrun, another window) wrote since: appended to its view. */
+  | { readonly type: 'news'; readonly runId: string; readonly metrics: readonly Metric[]; readonly grids: readonly { readonly step: number; readonly png: Uint8Array }[]; readonly status: RunStatus; readonly step: number }
   /** Put the run on view (as `show` does) and draw samples from its checkpoint. */
   | { readonly type: 'sample'; readonly run: RunView; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number };
 
@@ -153,6 +155,7 @@ const HOST_MESSAGES: Record<HostMessage['type'], Record<string, Check>> = {
   stop: { runId: string },
   abandon: { runId: string, reason: string },
   dataset: { runId: string, images: nullable(imageBatch), error: optional(string) },
+  news: { runId: string, metrics: listOf(metric), grids: listOf(shape({ step: count, png: bytes })), status: oneOf(...RUN_STATUSES), step: count },
   sample: { run: runView, count: positive, temperature: (v, p) => finite(v, p) ?? ((v as number) > 0 ? null : `${p} must be > 0`), seed: count, keepRows: count },
 };
 

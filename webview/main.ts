@@ -394,6 +394,17 @@ function onHostMessage(m: HostMessage): void {
     case 'dataset':
       if (onView(m.runId)) showDatasetImages(m.images, m.error);
       return;
+    case 'news':
+      // A run training elsewhere wrote more: its curves, grids and status follow.
+      if (m.runId === trainingRunId || curveOf(m.runId) < 0) return;
+      for (const point of m.metrics) chart.add(point, curveOf(m.runId));
+      if (onView(m.runId)) {
+        view = { ...view!, status: m.status };
+        setStatus(m.status === 'running' ? `step ${m.metrics.filter((p) => p.split === 'train').at(-1)?.step ?? m.step}/${experiment?.training.steps ?? '?'} (elsewhere)` : m.status);
+        const e = experiment;
+        if (e) for (const g of m.grids) void decodeGrid(g.png, e).then((images) => onView(m.runId) && addGrid(g.step, images)).catch(() => {});
+      }
+      return;
     case 'sample':
       void showRun(m.run, false);
       temperature = m.temperature;

@@ -11,11 +11,13 @@
  * running, and the extension never stays busy.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ExperimentError } from '../experiment/experiment';
 import type { BackendPreference, PanelMessage, RunStatus } from '../protocol';
 import { HEARTBEAT_MS, RunFolder, runsFolderOf } from '../runs/run-folder';
+import { RunFollower } from './follow';
 import type { PixelLabPanel } from './panel';
 import { type PreparedExperiment, prepareExperimentOffThread, runCurves, runDataset, runView } from './runs';
 
@@ -46,6 +48,8 @@ interface Active {
 
 export class TrainingController implements vscode.Disposable {
   private active: Active | null = null;
+  /** Runs on view that train elsewhere, followed from their files. */
+  private followers: RunFollower[] = [];
   /** The experiment whose images are being loaded, before its run starts. */
   private loading: string | null = null;
   private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
@@ -98,6 +102,13 @@ export class TrainingController implements vscode.Disposable {
 
   async stop(): Promise<void> {
     const active = this.active;
+    const elsewhere = this.followers.map((f) => f.run.info).find((i) => i.status === 'running' && i.owner?.host === hostname());
+    if (!active && elsewhere?.owner) {
+      // A run on view that a process of this machine trains (pixel-lab in a terminal, torchrun): ask it to stop.
+      process.kill(elsewhere.owner.pid, 'SIGINT');
+      void vscode.window.showInformationMessage(`Asked process ${elsewhere.owner.pid} to stop ${elsewhere.experiment} after its current step.`);
+      return;
+    }
     if (!active) {
       void vscode.window.showInformationMessage('No run is training.');
       return;
@@ -114,7 +125,20 @@ export class TrainingController implements vscode.Disposable {
     const view = await runView(run);
     if (this.busyWith(runDir)) return; // a run started meanwhile
     await this.panel.post({ type: 'show', run: view });
+    this.follow(view.status === 'running' && run.dir !== this.active?.run.dir ? [run] : []);
     if (!view.dataset) await this.panel.post({ type: 'dataset', runId: run.dir, ...(await runDataset(run)) });
+  }
+
+  /** Follow runs training elsewhere (a terminal, torchrun, another window) from their files; stop following others. */
+  private follow(runs: RunFolder[]): void {
+    for (const f of this.followers) f.close();
+    this.followers = runs.map(
+      (run) =>
+        new RunFollower(run, (news) => {
+          void this.panel.post({ type: 'news', runId: run.dir, ...news }).catch(() => {});
+          if (news.status !== 'running') this.changed();
+        }),
+    );
   }
 
   async sample(runDir: string): Promise<void> {
@@ -132,7 +156,9 @@ export class TrainingController implements vscode.Disposable {
   }
 
   async compare(runDirs: string[]): Promise<void> {
-    await this.panel.post({ type: 'compare', runs: await Promise.all(runDirs.map((d) => runView(RunFolder.open(d), false))) });
+    const views = await Promise.all(runDirs.map((d) => runView(RunFolder.open(d), false)));
+    await this.panel.post({ type: 'compare', runs: views });
+    this.follow(views.filter((v) => v.status === 'running' && v.runId !== this.active?.run.dir).map((v) => RunFolder.open(v.runId)));
   }
 
   /** True (and the user told why) when a run other than `allowed` is training. */
@@ -195,6 +221,7 @@ export class TrainingController implements vscode.Disposable {
 
   private async launch(run: RunFolder, file: string, prepared: PreparedExperiment, checkpoint: Uint8Array | null, backend: BackendPreference): Promise<void> {
     const { experiment } = prepared;
+    this.follow([]);
     const steps = experiment.training.steps;
     let settle: () => void = () => {};
     const done = new Promise<void>((resolve) => (settle = resolve));
@@ -381,6 +408,7 @@ export class TrainingController implements vscode.Disposable {
         // nothing more can be done on the way out; the stale heartbeat marks it interrupted anyway
       }
     }
+    for (const f of this.followers) f.close();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -413,6 +413,21 @@ describe('the panel, as users drive it in any order', () => {
     await page.close();
   });
 
+  it('follows a run training elsewhere: its new points, its step, then its end', async () => {
+    const page = await openPanel('dark');
+    const experiment = tinyTraining('wasm', 40).experiment;
+    await fromHost(page, { type: 'show', run: runView('cli-run', experiment, { status: 'running', step: 0, steps: 40 }) });
+    const point = (step: number, split = 'train') => ({ step, split, nats: 100 - step, bitsPerDim: 0.1 });
+    await fromHost(page, { type: 'news', runId: 'cli-run', metrics: [point(1), point(2), point(3)], grids: [], status: 'running', step: 0 });
+    await expect.poll(() => page.locator('#run-status').textContent()).toBe('step 3/40 (elsewhere)');
+    await expect.poll(() => page.locator('.chart').getAttribute('data-points')).toBe('3/0');
+    await fromHost(page, { type: 'news', runId: 'other-run', metrics: [point(9)], grids: [], status: 'running', step: 0 });
+    await fromHost(page, { type: 'news', runId: 'cli-run', metrics: [point(4), point(4, 'test')], grids: [], status: 'finished', step: 4 });
+    await expect.poll(() => page.locator('#run-status').textContent()).toBe('finished');
+    expect(await page.locator('.chart').getAttribute('data-points')).toBe('4/1');
+    await page.close();
+  });
+
   it('honours a stop that arrives while the run is still starting', async () => {
     const page = await openPanel('dark');
     const message = tinyTraining('wasm', 5000);

@@ -209,6 +209,7 @@ const HOST: Record<string, Record<string, Kind>> = {
   stop: { runId: 'string' },
   abandon: { runId: 'string', reason: 'string' },
   dataset: { runId: 'string', images: { nullable: 'imageBatch' }, error: { optional: 'string' } },
+  news: { runId: 'string', metrics: { list: metric }, grids: { list: { shape: { step: 'count', png: 'bytes' } } }, status: { oneOf: ['running', 'finished', 'stopped', 'failed', 'interrupted'] }, step: 'count' },
   sample: { run: runView, count: 'positive', temperature: 'temperature', seed: 'count', keepRows: 'count' },
 };
 const PANEL: Record<string, Record<string, Kind>> = {
