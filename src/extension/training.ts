@@ -18,6 +18,7 @@ import { ExperimentError } from '../experiment/experiment';
 import type { BackendPreference, PanelMessage, RunStatus } from '../protocol';
 import { HEARTBEAT_MS, RunFolder, runsFolderOf } from '../runs/run-folder';
 import { RunFollower } from './follow';
+import { HostRun, hostCommand, type HostTrainer } from './host-run';
 import type { PixelLabPanel } from './panel';
 import { type PreparedExperiment, prepareExperimentOffThread, runCurves, runDataset, runView } from './runs';
 
@@ -48,6 +49,8 @@ interface Active {
 
 export class TrainingController implements vscode.Disposable {
   private active: Active | null = null;
+  /** A run training on this machine in a child process (see trainOnHost). */
+  private hostRun: HostRun | null = null;
   /** Runs on view that train elsewhere, followed from their files. */
   private followers: RunFollower[] = [];
   /** The experiment whose images are being loaded, before its run starts. */
@@ -60,6 +63,8 @@ export class TrainingController implements vscode.Disposable {
     private readonly panel: PixelLabPanel,
     private readonly log: vscode.OutputChannel,
     private readonly changed: () => void,
+    /** The extension's folder (for the CLI bundle and the PyTorch twin it ships). */
+    private readonly extensionRoot = path.join(__dirname, '..'),
   ) {
     this.status.command = 'pixelLab.openPanel';
     this.disposables.push(this.status, panel.onMessage((m) => this.onPanelMessage(m)), panel.onClose(() => this.onPanelClosed()));
@@ -100,7 +105,58 @@ export class TrainingController implements vscode.Disposable {
     await this.launch(run, run.info.experimentFile, prepared, checkpoint, prepared.experiment.training.backend);
   }
 
+  /**
+   * Train on this machine in a child process (the CLI, or the PyTorch twin) instead of in the panel; the panel
+   * follows the run from its files.
+   */
+  async trainOnHost(file: string, trainer: HostTrainer): Promise<void> {
+    if (this.hostRun) {
+      void vscode.window.showWarningMessage(`A run is already training on this machine (process ${this.hostRun.pid}): stop it first.`);
+      return;
+    }
+    const root = this.extensionRoot;
+    const python = vscode.workspace.getConfiguration('pixelLab').get<string>('python', 'python3');
+    const name = path.basename(file).replace(/\.pixel\.json$/, '');
+    const who = trainer === 'cli' ? 'pixel-lab' : 'PyTorch';
+    let settle: () => void = () => {};
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 49);
+    status.text = `$(loading~spin) Pixel Lab: ${name} starting on this machine (${who})…`;
+    status.command = 'pixelLab.openPanel';
+    status.show();
+    this.log.appendLine(`${name}: training on this machine with ${who}`);
+    const host: HostRun = new HostRun(trainer, file, hostCommand(trainer, file, root, python), {
+      onRun: (run) => {
+        status.text = `$(loading~spin) Pixel Lab: ${name} training on this machine (${who})`;
+        this.changed();
+        void this.show(run.dir).catch((e: Error) => this.log.appendLine(`showing ${run.dir}: ${e.message}`));
+      },
+      onLine: (line) => this.log.appendLine(`${name} (${who}): ${line}`),
+      onExit: ({ status: ended, reason }) => {
+        this.hostRun = null;
+        status.dispose();
+        settle();
+        this.changed();
+        if (ended === 'failed') {
+          void vscode.window.showErrorMessage(`Pixel Lab: ${name} failed on this machine: ${reason ?? 'see the log'}`, 'Show Log').then((c) => c && this.log.show());
+        } else {
+          void vscode.window.showInformationMessage(`Pixel Lab: ${name} ${ended} on this machine (${who}).`);
+        }
+      },
+    });
+    this.hostRun = host;
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pixel Lab: training ${name} on this machine (${who})`, cancellable: true }, (_progress, token) => {
+      token.onCancellationRequested(() => host.stop());
+      return done;
+    });
+  }
+
   async stop(): Promise<void> {
+    if (!this.active && this.hostRun) {
+      this.hostRun.stop();
+      void vscode.window.showInformationMessage('Stopping the run on this machine after its current step…');
+      return;
+    }
     const active = this.active;
     const elsewhere = this.followers.map((f) => f.run.info).find((i) => i.status === 'running' && i.owner?.host === hostname());
     if (!active && elsewhere?.owner) {
@@ -409,6 +465,7 @@ export class TrainingController implements vscode.Disposable {
       }
     }
     for (const f of this.followers) f.close();
+    this.hostRun?.stop();
     for (const d of this.disposables) d.dispose();
   }
 }
