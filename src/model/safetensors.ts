@@ -97,7 +97,10 @@ export async function saveSafetensorsModel(model: PixelModel): Promise<Uint8Arra
   });
 }
 
-/** A model from a safetensors file written by `saveSafetensorsModel` or by the PyTorch twin. */
+/**
+ * A model from a safetensors file written by `saveSafetensorsModel` or by the PyTorch twin — a model file or a
+ * twin training checkpoint (whose optimiser slots, under `optimizer/…`, are left out here).
+ */
 export function loadSafetensorsModel(bytes: Uint8Array, name = 'the safetensors file'): PixelModel {
   const { tensors, metadata } = decodeSafetensors(bytes, name);
   if (metadata.format !== SAFETENSORS_MODEL_FORMAT || typeof metadata.config !== 'string') {
@@ -112,6 +115,7 @@ export function loadSafetensorsModel(bytes: Uint8Array, name = 'the safetensors 
   const values = new Map<string, tf.Tensor>();
   try {
     for (const [key, t] of tensors) {
+      if (key.startsWith('optimizer/')) continue;
       if (t.dtype !== 'F32') throw new Error(`${name}: weight ${key} is ${t.dtype}, Pixel Lab models hold F32`);
       values.set(key, tf.tensor(t.data as Float32Array, [...t.shape], 'float32'));
     }

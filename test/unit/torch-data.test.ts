@@ -47,8 +47,8 @@ describe.skipIf(!TORCH.python)('the twin’s batches are the TS trainer’s', ()
       runPython(`
 import json
 from pixel_lab.data import Batches, load_images
-e = json.load(open(${JSON.stringify(file)}))
-e['data'] = {'testFraction': 0.2, 'seed': 0, 'threshold': 0.5, 'binarize': 'stochastic', **e['data']}
+from pixel_lab.experiment import read_experiment
+e, _ = read_experiment(${JSON.stringify(file)})
 b = Batches(load_images(e, ${JSON.stringify(file)}), e)
 print(json.dumps({'train': [b.train(s, 4).ravel().tolist() for s in range(9)], 'test': b.test(0, 50).ravel().tolist(),
                   'share': b.train(7, 4, slice(2, 4)).ravel().tolist()}))

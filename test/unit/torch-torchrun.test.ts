@@ -1,0 +1,142 @@
+/**
+ * Training with the twin under torchrun: 2 processes on the CPU (gloo) split each batch and DDP averages their
+ * gradients, so after K steps their parameters equal a 1-process run on the whole batch; a run resumed on a
+ * different number of ranks continues as if uninterrupted; and rank 0 leaves a run folder in Pixel Lab's format
+ * that the TS engine opens as its own (run.json, metrics.jsonl, a sample grid, a .ckpt it restores and trains on).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeIdx } from '../../src/data/idx';
+import { gridLayout } from '../../src/data/grid';
+import { decodeSafetensors, loadSafetensorsModel } from '../../src/model/safetensors';
+import { Random } from '../../src/model/random';
+import { decodeCheckpoint, restoreCheckpoint } from '../../src/train/checkpoint';
+import { trainStep } from '../../src/train/step';
+import { useBackend } from '../support/engine';
+import { PYTHON_ROOT, runTwin, TORCH } from './torch-support';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'pixel-lab-torchrun-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const STEPS = 3;
+const experiment = path.join(dir, 'tiny.pixel.json');
+
+/** The single run folder under `parent`. */
+function runIn(parent: string): string {
+  const [id] = readdirSync(parent);
+  return path.join(parent, id);
+}
+
+/** `torchrun --standalone --nproc_per_node=N -m pixel_lab.train …args`. (`--redirects 1 --tee 1` works around a
+ *  bug of torch 1.13 on Python 3.11, whose default "no redirect" fails to parse; on any torch it keeps stdout.) */
+function torchrun(ranks: number, args: string[]): string {
+  const r = spawnSync(TORCH.python!, ['-m', 'torch.distributed.run', '--standalone', `--nproc_per_node=${ranks}`, '--redirects', '1', '--tee', '1', '-m', 'pixel_lab.train', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: PYTHON_ROOT, OMP_NUM_THREADS: '1' },
+    timeout: 240_000,
+  });
+  if (r.status !== 0) throw new Error(`torchrun exited with ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Parameters (not optimiser slots) of a twin checkpoint. */
+function parameters(run: string): Map<string, Float32Array> {
+  const { tensors } = decodeSafetensors(new Uint8Array(readFileSync(path.join(run, 'checkpoints', 'latest.safetensors'))));
+  return new Map([...tensors].filter(([k]) => !k.startsWith('optimizer/')).map(([k, t]) => [k, t.data as Float32Array]));
+}
+
+function largestDifference(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
+  expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+  let worst = 0;
+  for (const [k, v] of a) v.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - b.get(k)![i]))));
+  return worst;
+}
+
+describe.skipIf(!TORCH.python)('torchrun with the twin', () => {
+  let oneRank: string;
+  let twoRanks: string;
+
+  beforeAll(async () => {
+    await useBackend('cpu');
+    const rng = new Random(8);
+    writeFileSync(path.join(dir, 'tiny.idx'), encodeIdx([40, 8, 8], Uint8Array.from({ length: 40 * 64 }, () => rng.int(256))));
+    writeFileSync(
+      experiment,
+      JSON.stringify({
+        model: { type: 'row-lstm', layers: 1, hidden: 8, firstKernel: 3, outputHidden: 8 },
+        data: { dataset: 'idx', path: 'tiny.idx', levels: 2, binarize: 'stochastic' },
+        // A large learning rate, so that a gradient that is not averaged over the ranks shows at once.
+        training: { steps: STEPS, batchSize: 4, learningRate: 0.05, evalEvery: 2, sampleEvery: 3, checkpointEvery: 2, evalImages: 8 },
+        sampling: { count: 4 },
+      }),
+    );
+    runTwin('train', [experiment, '--out', path.join(dir, 'one')]);
+    torchrun(2, [experiment, '--out', path.join(dir, 'two')]);
+    oneRank = runIn(path.join(dir, 'one'));
+    twoRanks = runIn(path.join(dir, 'two'));
+  });
+
+  it('2 ranks on half batches end where 1 rank on the whole batches does, after moving far', () => {
+    const one = parameters(oneRank);
+    const start = new Map(
+      Object.entries(JSON.parse(runTwinPython(`
+import json
+from pixel_lab import create_model, ts_name
+from pixel_lab.safetensors_io import read_file
+_, meta = read_file(${JSON.stringify(path.join(oneRank, 'checkpoints', 'latest.safetensors'))})
+m = create_model(json.loads(meta['config']))
+print(json.dumps({ts_name(k): v.flatten().tolist() for k, v in m.state_dict().items()}))
+`)) as Record<string, number[]>).map(([k, v]) => [k, Float32Array.from(v)]),
+    );
+    expect(largestDifference(one, start)).toBeGreaterThan(0.05);
+    expect(largestDifference(one, parameters(twoRanks))).toBeLessThan(1e-5);
+  });
+
+  it('leaves a run folder that the TS engine opens as its own', async () => {
+    const info = JSON.parse(readFileSync(path.join(twoRanks, 'run.json'), 'utf8'));
+    expect(info).toMatchObject({ status: 'finished', step: STEPS, steps: STEPS, backend: 'pytorch', experiment: 'tiny' });
+    expect(info.adapter).toMatch(/2 × CPU.*gloo/);
+    const metrics = readFileSync(path.join(twoRanks, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics.filter((m) => m.split === 'train').map((m) => m.step)).toEqual([1, 2, 3]);
+    expect(metrics.filter((m) => m.split === 'test').map((m) => m.step)).toEqual([2, 3]);
+    for (const m of metrics) {
+      expect(Object.keys(m).sort()).toEqual(['bitsPerDim', 'nats', 'seconds', 'split', 'step', 'time', ...(m.split === 'train' ? ['imagesPerSecond'] : [])].sort());
+      expect(m.bitsPerDim).toBeCloseTo(m.nats / (64 * Math.LN2), 6);
+    }
+    const png = PNG.sync.read(readFileSync(path.join(twoRanks, 'samples', 'step-000003.png')));
+    const layout = gridLayout({ count: 4, height: 8, width: 8, channels: 1, levels: 2 });
+    expect([png.width, png.height]).toEqual([layout.width, layout.height]);
+    // The TS engine's own checkpoint: the model loads with the twin's weights, the optimiser state restores and
+    // takes a step.
+    const checkpoint = decodeCheckpoint(new Uint8Array(readFileSync(path.join(twoRanks, 'checkpoints', 'latest.ckpt'))));
+    expect(checkpoint.state.step).toBe(STEPS);
+    const { model, optimizer } = await restoreCheckpoint(checkpoint);
+    const twin = loadSafetensorsModel(new Uint8Array(readFileSync(path.join(twoRanks, 'checkpoints', 'latest.safetensors'))));
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * 64 }, (_, k) => (k * 7) % 3 === 0 ? 1 : 0), [2, 8, 8, 1]);
+    expect(Array.from(await model.logits(x).data())).toEqual(Array.from(await twin.logits(x).data()));
+    expect(Number.isFinite(await trainStep(model, optimizer, x))).toBe(true);
+    model.dispose();
+    twin.dispose();
+    optimizer.dispose();
+  });
+
+  it('resumes on another number of ranks as if never interrupted', () => {
+    torchrun(2, ['--resume', oneRank, '--steps', String(STEPS + 2)]);
+    runTwin('train', [experiment, '--out', path.join(dir, 'straight'), '--steps', String(STEPS + 2)]);
+    const straight = runIn(path.join(dir, 'straight'));
+    expect(largestDifference(parameters(oneRank), parameters(straight))).toBeLessThan(1e-5);
+    const info = JSON.parse(readFileSync(path.join(oneRank, 'run.json'), 'utf8'));
+    expect(info).toMatchObject({ status: 'finished', step: STEPS + 2, resumedAt: [STEPS] });
+  });
+});
+
+function runTwinPython(code: string): string {
+  const r = spawnSync(TORCH.python!, ['-c', code], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: PYTHON_ROOT } });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout;
+}
