@@ -10,10 +10,12 @@ entries of the field differ from the support of PyTorch's autograd Jacobian (on 
 """
 import json
 import os
+import struct
 import sys
 
 import torch
 
+from .model import ts_name
 from .safetensors_io import load_model, read_file
 
 
@@ -36,8 +38,17 @@ def gradient_support(model, image: torch.Tensor) -> torch.Tensor:
     return (inputs.grad != 0).reshape(h, w, c, h, w, c)
 
 
+def header_names(path: str) -> list:
+    """Tensor names in the order the file's header lists them (the TS engine writes its creation order)."""
+    with open(path, 'rb') as f:
+        (n,) = struct.unpack('<Q', f.read(8))
+        return [k for k in json.loads(f.read(n)) if k != '__metadata__']
+
+
 def check_case(folder: str) -> dict:
     model = load_model(os.path.join(folder, 'model.safetensors'))
+    # The optimiser slots of a TS checkpoint are positional: the twin must list its parameters in the same order.
+    same_order = [ts_name(k) for k, _ in model.named_parameters()] == header_names(os.path.join(folder, 'model.safetensors'))
     io, _ = read_file(os.path.join(folder, 'io.safetensors'))
     images = io['images'].float()
     with torch.no_grad():
@@ -45,6 +56,7 @@ def check_case(folder: str) -> dict:
         nll = model.nll_nats(images, logits)
     result = {
         'case': os.path.basename(folder),
+        'sameParameterOrder': same_order,
         'logitsShape': list(logits.shape),
         'tsLogitsShape': list(io['logits'].shape),
         'logitsError': relative_error(logits, io['logits']) if logits.shape == io['logits'].shape else None,

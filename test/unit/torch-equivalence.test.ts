@@ -3,7 +3,8 @@
  * variants without residuals and with the Row LSTM reading the image itself), the TS engine on the cpu backend
  * builds a model, writes its weights as safetensors with a batch of images and its logits and NLL; the twin loads
  * them (python/pixel_lab/equivalence.py) and must give the same logits and NLL within 1e-4 relative, and the
- * support of its autograd Jacobian must be exactly the TS structural dependency field.
+ * support of its autograd Jacobian must be exactly the TS structural dependency field. Its parameters come in the
+ * TS engine's creation order too (the order of the optimiser slots in a TS checkpoint).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,6 +72,7 @@ async function writeCase(dir: string, c: Case): Promise<void> {
 
 interface TwinResult {
   case: string;
+  sameParameterOrder: boolean;
   logitsShape: number[];
   tsLogitsShape: number[];
   logitsError: number | null;
@@ -93,12 +95,15 @@ describe.skipIf(!TORCH.python)('the PyTorch twin gives the TS engine’s logits,
       const r = JSON.parse(line) as TwinResult;
       results.set(r.case, r);
     }
+    const worst = (f: (r: TwinResult) => number) => Math.max(...[...results.values()].map(f)).toExponential(1);
+    console.info(`twin vs TS over ${results.size} cases: worst logit error ${worst((r) => r.logitsError ?? Infinity)}, worst NLL error ${worst((r) => r.nllError)}`);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each(CASES.map((c) => [c.name]))('%s', (name) => {
     const r = results.get(name);
     expect(r, `the twin reported nothing for ${name}`).toBeDefined();
+    expect(r!.sameParameterOrder).toBe(true);
     expect(r!.logitsShape).toEqual(r!.tsLogitsShape);
     expect(r!.logitsError).toBeLessThan(1e-4);
     expect(r!.nllError).toBeLessThan(1e-4);
