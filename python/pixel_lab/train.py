@@ -153,7 +153,8 @@ def train_loop(d: Distributed, model, optimizer, batches: Batches, experiment: d
     """Steps from state['step'] + 1 to `steps`, updating `state`; 'finished' or 'stopped'. `run` only on rank 0."""
     training, sampling = experiment['training'], experiment['sampling']
     batch, dims = training['batchSize'], model.dims
-    net = torch.nn.parallel.DistributedDataParallel(model) if d.world > 1 else model
+    ddp_devices = [d.device.index] if d.device.type == 'cuda' else None
+    net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ddp_devices) if d.world > 1 else model
     stop = {'asked': False}
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.update(asked=True))
