@@ -13,6 +13,7 @@ safetensors and as the TS engine's .ckpt). SIGINT / SIGTERM stop every rank afte
 """
 import argparse
 import contextlib
+import json
 import math
 import os
 import signal
@@ -31,6 +32,7 @@ from .heads import nats_to_bits_per_dim
 from .optim import create_optimizer
 from .png import encode_png, grid_pixels
 from .run_folder import RunFolder, now_iso
+from .safetensors_io import load_weights, read_file
 from .sampling import sample
 
 
@@ -40,6 +42,7 @@ def parse_args(argv):
     p.add_argument('--out', help='folder the run folder is created in (default: runs/<name>/ beside the experiment)')
     p.add_argument('--resume', metavar='RUN', help='continue a run folder from its latest checkpoint')
     p.add_argument('--steps', type=int, help='train to this many steps instead of training.steps')
+    p.add_argument('--weights', metavar='FILE', help='start from these weights (a Pixel Lab model as safetensors, e.g. exported from a run)')
     p.add_argument('--amp', action='store_true', help='bfloat16 autocast on CUDA')
     args = p.parse_args(argv)
     if bool(args.experiment) == bool(args.resume):
@@ -83,6 +86,16 @@ class Distributed:
         return f'PyTorch {torch.__version__}, {self.world} × {what} ({self.backend if self.world > 1 else "one process"})'
 
 
+def start_from_weights(model, file: str) -> None:
+    """Load a model's weights (a model file or a checkpoint, as safetensors); its architecture must be this one."""
+    tensors, metadata = read_file(file)
+    theirs = json.loads(metadata.get('config', 'null')) or {}
+    differ = sorted(k for k in set(theirs) | set(model.config) if k != 'seed' and theirs.get(k) != model.config.get(k))
+    if differ:
+        raise ValueError(f'{file} holds a model of another architecture (it differs in {", ".join(differ)})')
+    load_weights(model, {k: v for k, v in tensors.items() if not k.startswith('optimizer/')})
+
+
 @torch.no_grad()
 def evaluate(model, batches: Batches, images: int, device, batch_size: int = 64) -> dict:
     """Mean NLL over the first `images` test images (nats per image and bits/dim), as the TS trainer measures it."""
@@ -118,6 +131,8 @@ def main(argv=None) -> int:
         model = create_model(model_config_of(experiment, images.shape[1:])).to(d.device)
         optimizer = create_optimizer(training['optimizer'], model.parameters(), training['learningRate'])
         state = {'step': 0, 'bestTestNats': None, 'bestStep': None}
+        if args.weights:
+            start_from_weights(model, args.weights)
         if run:
             state = load_checkpoint(os.path.join(run.checkpoints, 'latest.safetensors'), model, optimizer)
         if d.rank == 0:

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { configProblems, type ModelConfig, MODEL_TYPES } from './config';
 import { createModel } from './index';
 import type { PixelModel } from './model';
+import type { SavedModel } from './serialize';
 
 export const SAFETENSORS_MODEL_FORMAT = 'pixel-lab-model';
 export const SAFETENSORS_MODEL_VERSION = '1';
@@ -86,15 +87,29 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'safetensors data'):
   return { tensors, metadata };
 }
 
+/** A saved model (a checkpoint's configuration and TF.js weights) as safetensors, without building the model. */
+export function savedModelToSafetensors(saved: SavedModel): Uint8Array {
+  const tensors = new Map<string, SafeTensor>();
+  let at = 0;
+  for (const spec of saved.weightSpecs) {
+    if (spec.dtype !== 'float32') throw new Error(`weight ${spec.name} is ${spec.dtype}; Pixel Lab models hold float32`);
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    if (at + 4 * size > saved.weightData.byteLength) throw new Error(`the weights end before ${spec.name}: the model is truncated`);
+    tensors.set(spec.name, { dtype: 'F32', shape: spec.shape, data: new Float32Array(saved.weightData.slice(at, at + 4 * size)) });
+    at += 4 * size;
+  }
+  return encodeSafetensors(tensors, modelMetadata(saved.config));
+}
+
+function modelMetadata(config: ModelConfig): Record<string, string> {
+  return { format: SAFETENSORS_MODEL_FORMAT, formatVersion: SAFETENSORS_MODEL_VERSION, config: JSON.stringify(config) };
+}
+
 /** A model's configuration and weights as one safetensors file. */
 export async function saveSafetensorsModel(model: PixelModel): Promise<Uint8Array> {
   const tensors = new Map<string, SafeTensor>();
   for (const [name, v] of model.params.named()) tensors.set(name, { dtype: 'F32', shape: v.shape, data: (await v.data()) as Float32Array });
-  return encodeSafetensors(tensors, {
-    format: SAFETENSORS_MODEL_FORMAT,
-    formatVersion: SAFETENSORS_MODEL_VERSION,
-    config: JSON.stringify(model.config),
-  });
+  return encodeSafetensors(tensors, modelMetadata(model.config));
 }
 
 /**

@@ -9,7 +9,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createModel } from '../../src/model/index';
-import { decodeSafetensors, encodeSafetensors, loadSafetensorsModel, saveSafetensorsModel, type SafeTensor } from '../../src/model/safetensors';
+import { decodeSafetensors, encodeSafetensors, loadSafetensorsModel, savedModelToSafetensors, saveSafetensorsModel, type SafeTensor } from '../../src/model/safetensors';
+import { saveModel } from '../../src/model/serialize';
 import { CATEGORICAL, randomImages, smallConfig, useBackend } from '../support/engine';
 import { runPython, TORCH } from './torch-support';
 
@@ -47,7 +48,7 @@ describe('the safetensors layout', () => {
 });
 
 describe('a model as safetensors', () => {
-  it('loads back with the same logits, and refuses weights of another architecture', async () => {
+  it('loads back with the same logits, refuses weights of another architecture, and converts from a checkpoint', async () => {
     const config = smallConfig('row-lstm', 3, CATEGORICAL);
     const model = createModel(config);
     const bytes = await saveSafetensorsModel(model);
@@ -58,6 +59,8 @@ describe('a model as safetensors', () => {
     const { tensors, metadata } = decodeSafetensors(bytes);
     const bigger = createModel({ ...config, hidden: 6 });
     expect(() => loadSafetensorsModel(encodeSafetensors(tensors, { ...metadata, config: JSON.stringify(bigger.config) }))).toThrow(/has shape \[.*\], the architecture needs/);
+    // A checkpoint's saved model converts without building it, to the same bytes.
+    expect(savedModelToSafetensors(await saveModel(model))).toEqual(bytes);
     tf.dispose([x, a, b]);
     [model, loaded, bigger].forEach((m) => m.dispose());
   });

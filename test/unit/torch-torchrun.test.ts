@@ -2,7 +2,8 @@
  * Training with the twin under torchrun: 2 processes on the CPU (gloo) split each batch and DDP averages their
  * gradients, so after K steps their parameters equal a 1-process run on the whole batch; a run resumed on a
  * different number of ranks continues as if uninterrupted; and rank 0 leaves a run folder in Pixel Lab's format
- * that the TS engine opens as its own (run.json, metrics.jsonl, a sample grid, a .ckpt it restores and trains on).
+ * that the TS engine opens as its own (run.json, metrics.jsonl, a sample grid, a .ckpt it restores and trains on);
+ * and a run started from a TS model's weights takes its first step on the TS trainer's batch with the TS loss.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,10 +14,16 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeIdx } from '../../src/data/idx';
 import { gridLayout } from '../../src/data/grid';
-import { decodeSafetensors, loadSafetensorsModel } from '../../src/model/safetensors';
+import { experimentBatches } from '../../src/data/batches';
+import { loadImages } from '../../src/data/node-load';
+import { parseExperiment } from '../../src/experiment/experiment';
+import { modelConfigOf } from '../../src/experiment/types';
+import { createModel } from '../../src/model/index';
+import { decodeSafetensors, loadSafetensorsModel, savedModelToSafetensors } from '../../src/model/safetensors';
+import { saveModel } from '../../src/model/serialize';
 import { Random } from '../../src/model/random';
 import { decodeCheckpoint, restoreCheckpoint } from '../../src/train/checkpoint';
-import { trainStep } from '../../src/train/step';
+import { batchLoss, trainStep } from '../../src/train/step';
 import { useBackend } from '../support/engine';
 import { PYTHON_ROOT, runTwin, TORCH } from './torch-support';
 
@@ -123,6 +130,23 @@ print(json.dumps({ts_name(k): v.flatten().tolist() for k, v in m.state_dict().it
     model.dispose();
     twin.dispose();
     optimizer.dispose();
+  });
+
+  it('starts from a TS model’s weights, its first loss the TS trainer’s on the same batch', async () => {
+    const text = readFileSync(experiment, 'utf8');
+    const e = parseExperiment(text, experiment);
+    const batches = experimentBatches(e, loadImages(e, experiment, text).set);
+    const model = createModel(modelConfigOf(e, batches.shape));
+    const weights = path.join(dir, 'from-ts.safetensors');
+    writeFileSync(weights, savedModelToSafetensors(await saveModel(model)));
+    const x = tf.tensor4d(batches.train(0, 4), [4, 8, 8, 1]);
+    const tsNats = (await batchLoss(model, x).data())[0] * 64;
+    tf.dispose(x);
+    model.dispose();
+    runTwin('train', [experiment, '--out', path.join(dir, 'from-ts'), '--weights', weights, '--steps', '1']);
+    const first = JSON.parse(readFileSync(path.join(runIn(path.join(dir, 'from-ts')), 'metrics.jsonl'), 'utf8').split('\n')[0]);
+    expect(first.step).toBe(1);
+    expect(Math.abs(first.nats - tsNats) / tsNats).toBeLessThan(1e-5);
   });
 
   it('resumes on another number of ranks as if never interrupted', () => {
