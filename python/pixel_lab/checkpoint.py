@@ -48,7 +48,10 @@ def save_checkpoint(folder: str, kinds, model, optimizer, optimizer_name: str, l
 
 
 def load_checkpoint(path: str, model, optimizer) -> dict:
-    """Restore the model and optimiser from a `.safetensors` checkpoint; returns the training state."""
+    """Restore the model and optimiser from a checkpoint — the twin's `.safetensors` or the TS engine's `.ckpt`
+    (a run started in the panel or the CLI, continued here); returns the training state."""
+    if path.endswith('.ckpt'):
+        return load_ts_checkpoint(path, model, optimizer)
     tensors, metadata = read_file(path)
     if 'state' not in metadata or 'optimizer' not in metadata:
         raise ValueError(f'{path} is a model, not a training checkpoint (its metadata has no optimizer and state)')
@@ -91,3 +94,49 @@ def encode_ts_checkpoint(model, optimizer, optimizer_name: str, learning_rate: f
     body.append(np.array([state['step']], dtype='<i4').tobytes())
     body += [t.numpy().astype('<f4').tobytes() for _, t in slots]
     return MAGIC + struct.pack('<I', len(head)) + head + b''.join(body)
+
+
+def load_ts_checkpoint(path: str, model, optimizer) -> dict:
+    """Restore the model and optimiser from the TS engine's checkpoint (src/train/checkpoint.ts)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if data[:len(MAGIC)] != MAGIC:
+        raise ValueError(f'{path} is not a Pixel Lab checkpoint')
+    (n,) = struct.unpack('<I', data[len(MAGIC):len(MAGIC) + 4])
+    at = len(MAGIC) + 4
+    header = json.loads(data[at:at + n])
+    at += n
+
+    def read(specs):
+        nonlocal at
+        out = []
+        for spec in specs:
+            count = int(np.prod(spec['shape'], dtype=np.int64))
+            dtype = '<i4' if spec['dtype'] == 'int32' else '<f4'
+            if at + 4 * count > len(data):
+                raise ValueError(f'{path} is truncated (it ends inside {spec["name"]})')
+            out.append((spec['name'], torch.from_numpy(np.frombuffer(data, dtype=dtype, count=count, offset=at).astype(dtype[1:]).reshape(spec['shape']))))
+            at += 4 * count
+        return out
+
+    config = header['model']['config']
+    differ = sorted(k for k in set(config) | set(model.config) if config.get(k) != model.config.get(k))
+    if differ:
+        raise ValueError(f'{path} holds a model of another architecture (it differs in {", ".join(differ)})')
+    load_weights(model, dict(read(header['model']['weightsManifest'][0]['weights'])))
+    slots = read(header['optimizer']['specs'])
+    iterations = int(slots[0][1].item()) if slots and slots[0][0] == 'iter' else header['state']['step']
+    # The slots are positional, one kind for every variable in the engine's creation order, then the next kind.
+    params = [p for _, p in _named_parameters(model)]
+    values = [t for name, t in slots if name != 'iter']
+    name = header['optimizer']['name']
+    kinds = ['exp_avg', 'exp_avg_sq'] if name == 'adam' else ['rms', None]
+    if len(values) not in (0, len(kinds) * len(params)):
+        raise ValueError(f'{path}: {len(values)} optimiser slots for {len(params)} parameters')
+    for k, kind in enumerate(kinds if values else []):
+        for p, value in zip(params, values[k * len(params):(k + 1) * len(params)]):
+            if kind:
+                optimizer.state[p][kind] = value.to(p.device)
+                if name == 'adam':
+                    optimizer.state[p]['step'] = torch.tensor(float(iterations))
+    return header['state']

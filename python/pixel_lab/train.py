@@ -134,7 +134,11 @@ def main(argv=None) -> int:
         if args.weights:
             start_from_weights(model, args.weights)
         if run:
-            state = load_checkpoint(os.path.join(run.checkpoints, 'latest.safetensors'), model, optimizer)
+            # The newer of the twin's checkpoint and the TS engine's (the panel or the CLI may have trained on).
+            found = [f for f in (os.path.join(run.checkpoints, n) for n in ('latest.safetensors', 'latest.ckpt')) if os.path.isfile(f)]
+            if not found:
+                raise ValueError(f'{run.dir} has no checkpoint to resume from (checkpoints/latest.safetensors or latest.ckpt)')
+            state = load_checkpoint(max(found, key=os.path.getmtime), model, optimizer)
         if d.rank == 0:
             print(f'data: {len(images)} images, {len(batches.train_indices)} for training, {len(batches.test_indices)} for testing', flush=True)
             print(f'backend: {d.describe()}', flush=True)

@@ -3,7 +3,8 @@
  * gradients, so after K steps their parameters equal a 1-process run on the whole batch; a run resumed on a
  * different number of ranks continues as if uninterrupted; and rank 0 leaves a run folder in Pixel Lab's format
  * that the TS engine opens as its own (run.json, metrics.jsonl, a sample grid, a .ckpt it restores and trains on);
- * and a run started from a TS model's weights takes its first step on the TS trainer's batch with the TS loss.
+ * a run started from a TS model's weights takes its first step on the TS trainer's batch with the TS loss; and a
+ * run the TS trainer started continues in the twin with the steps the TS trainer takes (Adam and RMSProp).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,8 @@ import { createModel } from '../../src/model/index';
 import { decodeSafetensors, loadSafetensorsModel, savedModelToSafetensors } from '../../src/model/safetensors';
 import { saveModel } from '../../src/model/serialize';
 import { Random } from '../../src/model/random';
-import { decodeCheckpoint, restoreCheckpoint } from '../../src/train/checkpoint';
+import { RunFolder } from '../../src/runs/run-folder';
+import { captureCheckpoint, createOptimizer, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/train/checkpoint';
 import { batchLoss, trainStep } from '../../src/train/step';
 import { useBackend } from '../support/engine';
 import { PYTHON_ROOT, runTwin, TORCH } from './torch-support';
@@ -147,6 +149,34 @@ print(json.dumps({ts_name(k): v.flatten().tolist() for k, v in m.state_dict().it
     const first = JSON.parse(readFileSync(path.join(runIn(path.join(dir, 'from-ts')), 'metrics.jsonl'), 'utf8').split('\n')[0]);
     expect(first.step).toBe(1);
     expect(Math.abs(first.nats - tsNats) / tsNats).toBeLessThan(1e-5);
+  });
+
+  it.each(['adam', 'rmsprop'])('continues a run the TS trainer started (%s), taking the steps the TS trainer takes', async (name) => {
+    const file = path.join(dir, `ts-${name}.pixel.json`);
+    const text = readFileSync(experiment, 'utf8').replace('"batchSize"', `"optimizer":"${name}","batchSize"`);
+    writeFileSync(file, text);
+    const e = parseExperiment(text, file);
+    const batches = experimentBatches(e, loadImages(e, file, text).set);
+    const model = createModel(modelConfigOf(e, batches.shape));
+    const optimizer = createOptimizer(e.training.optimizer, e.training.learningRate);
+    const step = async (s: number) => {
+      const x = tf.tensor4d(batches.train(s - 1, 4), [4, 8, 8, 1]);
+      await trainStep(model, optimizer, x);
+      x.dispose();
+    };
+    await step(1);
+    await step(2);
+    const run = RunFolder.create(path.join(dir, `ts-${name}`), text, { experiment: e.name, experimentFile: file, steps: 2, backend: 'cpu' });
+    const state = { step: 2, bestTestNats: null, bestStep: null };
+    run.writeCheckpoint('latest', encodeCheckpoint(await captureCheckpoint(model, optimizer, e.training.optimizer, e.training.learningRate, state)));
+    run.update({ step: 2, status: 'stopped' });
+    await step(3);
+    await step(4);
+    runTwin('train', ['--resume', run.dir, '--steps', '4']);
+    const ts = new Map(await Promise.all(model.params.named().map(async ([k, v]) => [k, (await v.data()) as Float32Array] as const)));
+    expect(largestDifference(parameters(run.dir), ts)).toBeLessThan(1e-4);
+    model.dispose();
+    optimizer.dispose();
   });
 
   it('resumes on another number of ranks as if never interrupted', () => {
