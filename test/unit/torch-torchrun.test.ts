@@ -4,9 +4,10 @@
  * different number of ranks continues as if uninterrupted; and rank 0 leaves a run folder in Pixel Lab's format
  * that the TS engine opens as its own (run.json, metrics.jsonl, a sample grid, a .ckpt it restores and trains on);
  * a run started from a TS model's weights takes its first step on the TS trainer's batch with the TS loss; and a
- * run the TS trainer started continues in the twin with the steps the TS trainer takes (Adam and RMSProp).
+ * run the TS trainer started continues in the twin with the steps the TS trainer takes (Adam and RMSProp); SIGTERM
+ * stops a run after its step, saved.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -177,6 +178,26 @@ print(json.dumps({ts_name(k): v.flatten().tolist() for k, v in m.state_dict().it
     expect(largestDifference(parameters(run.dir), ts)).toBeLessThan(1e-4);
     model.dispose();
     optimizer.dispose();
+  });
+
+  it('stops after the current step on SIGTERM, saved, with the run marked stopped', async () => {
+    const child = spawn(TORCH.python!, ['-m', 'pixel_lab.train', experiment, '--out', path.join(dir, 'stopped'), '--steps', '100000'], {
+      env: { ...process.env, PYTHONPATH: PYTHON_ROOT, OMP_NUM_THREADS: '1' },
+    });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (/step 3\/100000/.test(out) && child.exitCode === null && !child.killed) child.kill('SIGTERM');
+    });
+    expect(await exited).toBe(0);
+    const run = runIn(path.join(dir, 'stopped'));
+    const info = JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8'));
+    expect(info.status).toBe('stopped');
+    expect(info.step).toBeGreaterThanOrEqual(3);
+    expect(info.step).toBeLessThan(100000);
+    const checkpoint = decodeCheckpoint(new Uint8Array(readFileSync(path.join(run, 'checkpoints', 'latest.ckpt'))));
+    expect(checkpoint.state.step).toBe(info.step);
   });
 
   it('resumes on another number of ranks as if never interrupted', () => {
