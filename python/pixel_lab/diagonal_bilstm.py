@@ -27,10 +27,10 @@ PREVIOUS_COLUMN = KernelGeometry(rows=2, cols=1, cy=1, cx=0, mask='none')
 class DiagonalLSTM(nn.Module):
     """One direction: a diagonal LSTM scanning left to right."""
 
-    def __init__(self, in_features: int, h: int, colours: int, reads_image: bool, g: torch.Generator):
+    def __init__(self, in_features: int, h: int, colours: int, reads_image: bool):
         super().__init__()
-        self.input_to_state = masked_conv(1, 1, 'A' if reads_image else 'B', in_features, 4 * h, colours, g, out_chunks=4)
-        self.state_to_state = Conv2D(PREVIOUS_COLUMN, h, 4 * h, colours, g, out_chunks=4, bias=False)
+        self.input_to_state = masked_conv(1, 1, 'A' if reads_image else 'B', in_features, 4 * h, colours, out_chunks=4)
+        self.state_to_state = Conv2D(PREVIOUS_COLUMN, h, 4 * h, colours, out_chunks=4, bias=False)
 
     def forward(self, x):
         # A 1×1 kernel commutes with the skew; applying it first costs half the positions.
@@ -39,11 +39,11 @@ class DiagonalLSTM(nn.Module):
 
 
 class DiagonalBiLSTMLayer(nn.Module):
-    def __init__(self, in_features: int, h: int, colours: int, reads_image: bool, residual: bool, g: torch.Generator):
+    def __init__(self, in_features: int, h: int, colours: int, reads_image: bool, residual: bool):
         super().__init__()
-        self.left_to_right = DiagonalLSTM(in_features, h, colours, reads_image, g)
-        self.right_to_left = DiagonalLSTM(in_features, h, colours, reads_image, g)
-        self.up = masked_conv(1, 1, 'B', h, 2 * h, colours, g) if residual else None
+        self.left_to_right = DiagonalLSTM(in_features, h, colours, reads_image)
+        self.right_to_left = DiagonalLSTM(in_features, h, colours, reads_image)
+        self.up = masked_conv(1, 1, 'B', h, 2 * h, colours) if residual else None
         self.add_input = residual and not reads_image
 
     def forward(self, x):
@@ -55,17 +55,18 @@ class DiagonalBiLSTMLayer(nn.Module):
 class DiagonalBiLSTM(PixelModel):
     def __init__(self, config: dict):
         super().__init__(config)
-        c, g, features = self.colours, self.generator, layer_features(config)
+        c, features = self.colours, layer_features(config)
         k0 = config['firstKernel']
-        self.input = masked_conv(k0, k0, 'A', c, features, c, g) if k0 > 0 else None
+        self.input = masked_conv(k0, k0, 'A', c, features, c) if k0 > 0 else None
         self.bilstms = []
         for l in range(config['layers']):
             reads_image = l == 0 and self.input is None
             layer = DiagonalBiLSTMLayer(c if reads_image else features, config['hidden'], c, reads_image,
-                                        config['residual'], g)
+                                        config['residual'])
             self.add_module(f'bilstm{l}', layer)
             self.bilstms.append(layer)
-        self.output = OutputStack(features, config['outputHidden'], self.head.output_features(c), c, g)
+        self.output = OutputStack(features, config['outputHidden'], self.head.output_features(c), c)
+        self.initialise()
 
     def network(self, x):
         h = x

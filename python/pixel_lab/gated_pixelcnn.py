@@ -23,12 +23,12 @@ def vertical_geometry(k: int) -> KernelGeometry:
 
 
 class GatedLayer(nn.Module):
-    def __init__(self, in_features: int, h: int, k: int, colours: int, first: bool, residual: bool, g: torch.Generator):
+    def __init__(self, in_features: int, h: int, k: int, colours: int, first: bool, residual: bool):
         super().__init__()
-        self.vertical = Conv2D(vertical_geometry(k), in_features, 2 * h, colours, g, out_chunks=2)
-        self.vertical_to_horizontal = masked_conv(1, 1, 'none', 2 * h, 2 * h, colours, g, in_chunks=2, out_chunks=2)
-        self.horizontal = masked_conv(1, k, 'A' if first else 'B', in_features, 2 * h, colours, g, out_chunks=2)
-        self.horizontal_out = masked_conv(1, 1, 'B', h, h, colours, g)
+        self.vertical = Conv2D(vertical_geometry(k), in_features, 2 * h, colours, out_chunks=2)
+        self.vertical_to_horizontal = masked_conv(1, 1, 'none', 2 * h, 2 * h, colours, in_chunks=2, out_chunks=2)
+        self.horizontal = masked_conv(1, k, 'A' if first else 'B', in_features, 2 * h, colours, out_chunks=2)
+        self.horizontal_out = masked_conv(1, 1, 'B', h, h, colours)
         # The first layer reads the image: adding it would hand x_ij to its own prediction.
         self.adds_input = residual and not first
 
@@ -42,15 +42,16 @@ class GatedLayer(nn.Module):
 class GatedPixelCNN(PixelModel):
     def __init__(self, config: dict):
         super().__init__(config)
-        c, g, h = self.colours, self.generator, config['hidden']
+        c, h = self.colours, config['hidden']
         self.gated = []
         for l in range(config['layers']):
             first = l == 0
             layer = GatedLayer(c if first else h, h, config['firstKernel'] if first else config['kernel'], c, first,
-                               config['residual'], g)
+                               config['residual'])
             self.add_module(f'gated{l}', layer)
             self.gated.append(layer)
-        self.output = OutputStack(h, config['outputHidden'], self.head.output_features(c), c, g)
+        self.output = OutputStack(h, config['outputHidden'], self.head.output_features(c), c)
+        self.initialise()
 
     def network(self, x):
         v = h = x

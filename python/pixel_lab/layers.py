@@ -2,7 +2,6 @@
 stack — the twin of src/model/layers.ts. Maps are NCHW here (PyTorch's layout); kernels are stored as TF.js
 stores them, [rows, cols, in, out], so that parameter names and shapes are the same in both engines.
 """
-import math
 from typing import Optional
 
 import torch
@@ -15,17 +14,14 @@ from .masks import KernelGeometry, build_mask, causal_geometry, colour_groups, s
 class Conv2D(nn.Module):
     """A stride-1 convolution that keeps the map's size, its kernel multiplied by a causal mask unless unmasked."""
 
-    def __init__(self, geometry: KernelGeometry, n_in: int, n_out: int, colours: int, generator: torch.Generator,
-                 in_chunks: int = 1, out_chunks: int = 1, bias: bool = True):
+    def __init__(self, geometry: KernelGeometry, n_in: int, n_out: int, colours: int, in_chunks: int = 1,
+                 out_chunks: int = 1, bias: bool = True):
         super().__init__()
         self.geometry = geometry
         self.in_groups = colour_groups(n_in, colours, in_chunks)
         self.out_groups = colour_groups(n_out, colours, out_chunks)
-        rows, cols = geometry.rows, geometry.cols
-        # Glorot-uniform, fan-in / fan-out counted over the whole, unmasked kernel (as the TS engine does).
-        limit = math.sqrt(6 / (rows * cols * n_in + rows * cols * n_out))
-        init = (torch.rand(rows, cols, n_in, n_out, generator=generator) * 2 - 1) * limit
-        self.kernel = nn.Parameter(init)
+        # Initial values are drawn by the model once it is built (PixelModel.initialise), as the TS engine draws them.
+        self.kernel = nn.Parameter(torch.zeros(geometry.rows, geometry.cols, n_in, n_out))
         self.bias = nn.Parameter(torch.zeros(n_out)) if bias else None
         mask = None if geometry.mask == 'none' else build_mask(geometry, self.in_groups, self.out_groups)
         self.register_buffer('mask', mask, persistent=False)
@@ -41,10 +37,9 @@ class Conv2D(nn.Module):
         return F.conv2d(F.pad(x, self.padding), self.weights(), self.bias)
 
 
-def masked_conv(kh: int, kw: int, mask: str, n_in: int, n_out: int, colours: int, generator: torch.Generator,
-                **options) -> Conv2D:
+def masked_conv(kh: int, kw: int, mask: str, n_in: int, n_out: int, colours: int, **options) -> Conv2D:
     """A kh × kw convolution under mask A or B (or none), stored without its always-zero taps."""
-    return Conv2D(causal_geometry(kh, kw, mask), n_in, n_out, colours, generator, **options)
+    return Conv2D(causal_geometry(kh, kw, mask), n_in, n_out, colours, **options)
 
 
 def lstm_cell(gates: torch.Tensor, c_prev: Optional[torch.Tensor]):
@@ -102,10 +97,10 @@ def flip_width(x: torch.Tensor) -> torch.Tensor:
 class OutputStack(nn.Module):
     """ReLU → 1×1 → ReLU → 1×1, both 1×1s under mask B (`output/hidden`, `output/logits`)."""
 
-    def __init__(self, n_in: int, n_hidden: int, n_out: int, colours: int, generator: torch.Generator):
+    def __init__(self, n_in: int, n_hidden: int, n_out: int, colours: int):
         super().__init__()
-        self.hidden = masked_conv(1, 1, 'B', n_in, n_hidden, colours, generator) if n_hidden > 0 else None
-        self.logits = masked_conv(1, 1, 'B', n_hidden if n_hidden > 0 else n_in, n_out, colours, generator)
+        self.hidden = masked_conv(1, 1, 'B', n_in, n_hidden, colours) if n_hidden > 0 else None
+        self.logits = masked_conv(1, 1, 'B', n_hidden if n_hidden > 0 else n_in, n_out, colours)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = F.relu(x)

@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 
 from .heads import create_head
+from .init import glorot_uniform
 
 
 def layer_features(config: dict) -> int:
@@ -21,9 +22,14 @@ class PixelModel(nn.Module):
         self.config = config
         self.colours = config['image']['channels']
         self.head = create_head(config['head'])
-        # Initial weights drawn in creation order from the seed (the TS engine draws them per name: a model that
-        # must match a TS one loads its weights rather than relying on the seed).
-        self.generator = torch.Generator().manual_seed(int(config['seed']))
+
+    @torch.no_grad()
+    def initialise(self) -> None:
+        """Draw the initial weights as the TS engine does for this seed (see init.py): the same values."""
+        seed = int(self.config['seed'])
+        for key, p in self.named_parameters():
+            name = ts_name(key)
+            p.copy_(torch.from_numpy(glorot_uniform(p.shape, seed, name)) if name.endswith('/kernel') else torch.zeros_like(p))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of p(x_ijc | x_<ijc) for images x [B, H, W, C] of pixel values 0 … levels − 1: [B, H, W, C]

@@ -19,11 +19,11 @@ from .model import PixelModel, layer_features
 class ResidualBlock(nn.Module):
     """2h → ReLU → 1×1 → h → ReLU → k×k (mask B) → h → ReLU → 1×1 → 2h, added to its input."""
 
-    def __init__(self, h: int, k: int, colours: int, g: torch.Generator):
+    def __init__(self, h: int, k: int, colours: int):
         super().__init__()
-        self.down = masked_conv(1, 1, 'B', 2 * h, h, colours, g)
-        self.conv = masked_conv(k, k, 'B', h, h, colours, g)
-        self.up = masked_conv(1, 1, 'B', h, 2 * h, colours, g)
+        self.down = masked_conv(1, 1, 'B', 2 * h, h, colours)
+        self.conv = masked_conv(k, k, 'B', h, h, colours)
+        self.up = masked_conv(1, 1, 'B', h, 2 * h, colours)
 
     def forward(self, x):
         a = F.relu(self.down(F.relu(x)))
@@ -34,9 +34,9 @@ class ResidualBlock(nn.Module):
 class PlainLayer(nn.Module):
     """h → k×k (mask B) → ReLU → h."""
 
-    def __init__(self, h: int, k: int, colours: int, g: torch.Generator):
+    def __init__(self, h: int, k: int, colours: int):
         super().__init__()
-        self.conv = masked_conv(k, k, 'B', h, h, colours, g)
+        self.conv = masked_conv(k, k, 'B', h, h, colours)
 
     def forward(self, x):
         return F.relu(self.conv(x))
@@ -45,15 +45,16 @@ class PlainLayer(nn.Module):
 class PixelCNN(PixelModel):
     def __init__(self, config: dict):
         super().__init__(config)
-        c, g = self.colours, self.generator
+        c = self.colours
         h, k, features = config['hidden'], config['kernel'], layer_features(config)
-        self.input = masked_conv(config['firstKernel'], config['firstKernel'], 'A', c, features, c, g)
+        self.input = masked_conv(config['firstKernel'], config['firstKernel'], 'A', c, features, c)
         self.blocks = []
         for l in range(config['layers']):
-            name, layer = (f'block{l}', ResidualBlock(h, k, c, g)) if config['residual'] else (f'layer{l}', PlainLayer(h, k, c, g))
+            name, layer = (f'block{l}', ResidualBlock(h, k, c)) if config['residual'] else (f'layer{l}', PlainLayer(h, k, c))
             self.add_module(name, layer)
             self.blocks.append(layer)
-        self.output = OutputStack(features, config['outputHidden'], self.head.output_features(c), c, g)
+        self.output = OutputStack(features, config['outputHidden'], self.head.output_features(c), c)
+        self.initialise()
 
     def network(self, x):
         h = self.input(x)

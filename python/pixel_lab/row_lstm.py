@@ -20,12 +20,11 @@ from .model import PixelModel, layer_features
 
 
 class RowLSTMLayer(nn.Module):
-    def __init__(self, k: int, in_features: int, h: int, colours: int, reads_image: bool, residual: bool,
-                 g: torch.Generator):
+    def __init__(self, k: int, in_features: int, h: int, colours: int, reads_image: bool, residual: bool):
         super().__init__()
-        self.input_to_state = masked_conv(1, k, 'A' if reads_image else 'B', in_features, 4 * h, colours, g, out_chunks=4)
-        self.state_to_state = masked_conv(1, k, 'none', h, 4 * h, colours, g, out_chunks=4, bias=False)
-        self.up = masked_conv(1, 1, 'B', h, 2 * h, colours, g) if residual else None
+        self.input_to_state = masked_conv(1, k, 'A' if reads_image else 'B', in_features, 4 * h, colours, out_chunks=4)
+        self.state_to_state = masked_conv(1, k, 'none', h, 4 * h, colours, out_chunks=4, bias=False)
+        self.up = masked_conv(1, 1, 'B', h, 2 * h, colours) if residual else None
         self.add_input = residual and not reads_image
 
     def forward(self, x):
@@ -37,17 +36,18 @@ class RowLSTMLayer(nn.Module):
 class RowLSTM(PixelModel):
     def __init__(self, config: dict):
         super().__init__(config)
-        c, g, features = self.colours, self.generator, layer_features(config)
+        c, features = self.colours, layer_features(config)
         k0 = config['firstKernel']
-        self.input = masked_conv(k0, k0, 'A', c, features, c, g) if k0 > 0 else None
+        self.input = masked_conv(k0, k0, 'A', c, features, c) if k0 > 0 else None
         self.lstms = []
         for l in range(config['layers']):
             reads_image = l == 0 and self.input is None
             layer = RowLSTMLayer(config['kernel'], c if reads_image else features, config['hidden'], c, reads_image,
-                                 config['residual'], g)
+                                 config['residual'])
             self.add_module(f'lstm{l}', layer)
             self.lstms.append(layer)
-        self.output = OutputStack(features, config['outputHidden'], self.head.output_features(c), c, g)
+        self.output = OutputStack(features, config['outputHidden'], self.head.output_features(c), c)
+        self.initialise()
 
     def network(self, x):
         h = x

@@ -1,7 +1,8 @@
 /**
  * Weights as safetensors: the layout round-trips, a model saved and loaded computes the same logits, damaged
  * files are refused with a message naming the problem, and a model written by the PyTorch twin (its own weights,
- * its own writer) loads into the TS engine and gives the twin's logits.
+ * its own writer) loads into the TS engine and gives the twin's logits — and, built from the same configuration and
+ * seed, has the TS engine's initial weights exactly.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,7 +68,7 @@ describe('a model as safetensors', () => {
 });
 
 describe.skipIf(!TORCH.python)('a model written by the PyTorch twin', () => {
-  it('loads into the TS engine and gives the twin’s logits', async () => {
+  it('loads into the TS engine and gives the twin’s logits; a fresh model has the TS engine’s initial weights', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pixel-lab-twin-'));
     try {
       const config = smallConfig('gated-pixelcnn', 3, CATEGORICAL, { seed: 3 });
@@ -91,8 +92,14 @@ with torch.no_grad():
       const values = await ours.data();
       const worst = Math.max(...Array.from(values, (v, k) => Math.abs(v - twin.data[k]) / Math.max(1, Math.abs(twin.data[k]))));
       expect(worst).toBeLessThan(1e-4);
+      // The same configuration and seed give the same initial weights in both engines, value for value.
+      const fresh = createModel(config);
+      for (const [name, v] of fresh.params.named()) {
+        expect(Array.from(await model.params.named().find(([n]) => n === name)![1].data()), name).toEqual(Array.from(await v.data()));
+      }
       tf.dispose([x, ours]);
       model.dispose();
+      fresh.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -27,7 +27,7 @@ import { Random } from '../../src/model/random';
 import { RunFolder } from '../../src/runs/run-folder';
 import { captureCheckpoint, createOptimizer, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/train/checkpoint';
 import { batchLoss, trainStep } from '../../src/train/step';
-import { useBackend } from '../support/engine';
+import { randomizeWeights, useBackend } from '../support/engine';
 import { PYTHON_ROOT, runTwin, TORCH } from './torch-support';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pixel-lab-torchrun-'));
@@ -140,6 +140,8 @@ print(json.dumps({ts_name(k): v.flatten().tolist() for k, v in m.state_dict().it
     const e = parseExperiment(text, experiment);
     const batches = experimentBatches(e, loadImages(e, experiment, text).set);
     const model = createModel(modelConfigOf(e, batches.shape));
+    // Weights other than the initial ones (which the twin would draw the same): the run must start from these.
+    randomizeWeights(model, 3);
     const weights = path.join(dir, 'from-ts.safetensors');
     writeFileSync(weights, savedModelToSafetensors(await saveModel(model)));
     const x = tf.tensor4d(batches.train(0, 4), [4, 8, 8, 1]);
