@@ -2,9 +2,9 @@
  * Weights as safetensors: the layout round-trips, a model saved and loaded computes the same logits, damaged
  * files are refused with a message naming the problem, and a model written by the PyTorch twin (its own weights,
  * its own writer) loads into the TS engine and gives the twin's logits — and, built from the same configuration and
- * seed, has the TS engine's initial weights exactly.
+ * seed, has the TS engine's initial weights exactly, and samples the TS engine's images for the same seed.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,7 +12,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createModel } from '../../src/model/index';
 import { decodeSafetensors, encodeSafetensors, loadSafetensorsModel, savedModelToSafetensors, saveSafetensorsModel, type SafeTensor } from '../../src/model/safetensors';
 import { saveModel } from '../../src/model/serialize';
-import { CATEGORICAL, randomImages, smallConfig, useBackend } from '../support/engine';
+import { sample } from '../../src/model/sampling/index';
+import { BERNOULLI, CATEGORICAL, randomImages, randomizeWeights, smallConfig, useBackend } from '../support/engine';
 import { runPython, TORCH } from './torch-support';
 
 beforeAll(() => useBackend('cpu'));
@@ -68,6 +69,33 @@ describe('a model as safetensors', () => {
 });
 
 describe.skipIf(!TORCH.python)('a model written by the PyTorch twin', () => {
+  it.each([
+    ['row-lstm', CATEGORICAL, 3],
+    ['pixelcnn', BERNOULLI, 1],
+  ] as const)('samples the TS engine’s images for the same weights and seed (%s)', async (type, head, channels) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pixel-lab-twin-'));
+    try {
+      const config = smallConfig(type, channels, head, { image: { height: 5, width: 4, channels } });
+      const model = createModel(config);
+      randomizeWeights(model, 4);
+      writeFileSync(path.join(dir, 'model.safetensors'), await saveSafetensorsModel(model));
+      const ts = await sample(model, { count: 3, seed: 12, temperature: 0.9, method: 'naive' });
+      model.dispose();
+      const twin = JSON.parse(
+        runPython(`
+import json
+from pixel_lab.safetensors_io import load_model
+from pixel_lab.sampling import sample
+print(json.dumps(sample(load_model('${dir}/model.safetensors'), 3, 12, 0.9).flatten().tolist()))
+`),
+      );
+      expect(twin).toEqual(Array.from(ts));
+      expect(new Set(twin).size).toBeGreaterThan(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('loads into the TS engine and gives the twin’s logits; a fresh model has the TS engine’s initial weights', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pixel-lab-twin-'));
     try {
