@@ -8,7 +8,7 @@
  * stops a run after its step, saved.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -200,6 +200,15 @@ print(json.dumps({ts_name(k): v.flatten().tolist() for k, v in m.state_dict().it
     expect(info.step).toBeLessThan(100000);
     const checkpoint = decodeCheckpoint(new Uint8Array(readFileSync(path.join(run, 'checkpoints', 'latest.ckpt'))));
     expect(checkpoint.state.step).toBe(info.step);
+  });
+
+  it('fails with one line naming a missing data file, leaving no run folder', () => {
+    const file = path.join(dir, 'missing.pixel.json');
+    writeFileSync(file, readFileSync(experiment, 'utf8').replace('tiny.idx', 'nowhere.idx'));
+    const r = spawnSync(TORCH.python!, ['-m', 'pixel_lab.train', file, '--out', path.join(dir, 'missing')], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: PYTHON_ROOT } });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`error: ${file}: data.path: no such file: ${path.join(dir, 'nowhere.idx')}`);
+    expect(existsSync(path.join(dir, 'missing'))).toBe(false);
   });
 
   it('resumes on another number of ranks as if never interrupted', () => {
