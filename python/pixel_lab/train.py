@@ -64,19 +64,13 @@ class Distributed:
         if self.world > 1:
             dist.init_process_group(self.backend)
 
-    def mean(self, value: float) -> float:
+    def agree(self, loss: float, stop: bool) -> tuple:
+        """The batch's mean loss over the ranks, and whether any rank was asked to stop: one all-reduce."""
         if self.world == 1:
-            return value
-        t = torch.tensor([value], dtype=torch.float64, device=self.device)
+            return loss, stop
+        t = torch.tensor([loss, 1.0 if stop else 0.0], dtype=torch.float64, device=self.device)
         dist.all_reduce(t)
-        return t.item() / self.world
-
-    def any(self, flag: bool) -> bool:
-        if self.world == 1:
-            return flag
-        t = torch.tensor([1 if flag else 0], device=self.device)
-        dist.all_reduce(t, op=dist.ReduceOp.MAX)
-        return bool(t.item())
+        return t[0].item() / self.world, t[1].item() > 0
 
     def describe(self) -> str:
         if self.device.type == 'cuda':
@@ -191,7 +185,7 @@ def train_loop(d: Distributed, model, optimizer, batches: Batches, experiment: d
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        value = d.mean(loss.item())
+        value, asked = d.agree(loss.item(), stop['asked'])
         if not math.isfinite(value):
             raise ValueError(f'the training loss became {value} at step {step}: training diverged (try a lower learning rate); the last good checkpoint is kept')
         if d.device.type == 'cuda':
@@ -200,7 +194,7 @@ def train_loop(d: Distributed, model, optimizer, batches: Batches, experiment: d
         seconds += elapsed
         state['step'] = step
         last = step == steps
-        stopping = not last and d.any(stop['asked'])
+        stopping = not last and asked
         if run is None:
             if stopping:
                 return 'stopped'
