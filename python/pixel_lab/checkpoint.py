@@ -16,7 +16,7 @@ import struct
 import numpy as np
 import torch
 
-from .model import torch_key, ts_name
+from .model import ts_name
 from .safetensors_io import MODEL_FORMAT, MODEL_FORMAT_VERSION, load_weights, read_file, write_file
 
 MAGIC = b'PIXLCKPT'

@@ -11,7 +11,6 @@ K^is is 1×1 (mask B; mask A when it reads the image itself); K^ss a 2×1 convol
 rows r − 1 and r (the pixel above and the pixel to the left). The second direction runs on the width-mirrored
 map and its output is shifted down one row before the two are added, so no future pixel leaks.
 """
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 

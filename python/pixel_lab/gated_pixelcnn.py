@@ -8,7 +8,6 @@ Generation with PixelCNN Decoders" (2016), §2.1–2.2, Figure 2. The twin of sr
 
 The vertical stack reaches the horizontal one only shifted down a row, so there it shows rows < i: no blind spot.
 """
-import torch
 import torch.nn as nn
 
 from .layers import Conv2D, OutputStack, gated_activation, masked_conv, shift_down

@@ -8,7 +8,6 @@ The twin of src/model/pixelcnn.ts (same layers, same parameter names).
 Without residual connections a layer is hˡ = ReLU(Conv_B^{3×3}(hˡ⁻¹)) on h features. A masked 3×3 reaches one
 pixel up-right per layer at most: the blind spot that Gated PixelCNN removes.
 """
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 

@@ -11,7 +11,6 @@ K^is is a 1×k convolution along the row, masked (mask B; mask A when it reads t
 whole map at once. K^ss is an unmasked 1×k convolution over the previous row's state. Layers take 2h features,
 produce h, and a 1×1 brings them back to 2h for the residual add.
 """
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
