@@ -3,7 +3,11 @@ twin-trained run as their own: experiment.pixel.json, run.json, metrics.jsonl, c
 Whole files are written to a temporary name and renamed into place; metrics are appended a line at a time."""
 import json
 import os
+import socket
 from datetime import datetime, timezone
+
+# How often a live trainer refreshes its heartbeat (src/runs/run-folder.ts: HEARTBEAT_MS).
+HEARTBEAT_SECONDS = 5.0
 
 
 def now_iso() -> str:
@@ -12,6 +16,11 @@ def now_iso() -> str:
 
 def timestamp() -> str:
     return datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')
+
+
+def owner() -> dict:
+    """This process as the run's trainer: a run whose owner is gone reads as interrupted in Pixel Lab."""
+    return {'pid': os.getpid(), 'host': socket.gethostname(), 'heartbeat': now_iso()}
 
 
 def write_atomic(path: str, data) -> None:
@@ -30,13 +39,17 @@ class RunFolder:
         os.makedirs(parent, exist_ok=True)
         stamp = timestamp()
         run_id, k = stamp, 2
-        while os.path.exists(os.path.join(parent, run_id)):
-            run_id, k = f'{stamp}-{k}', k + 1
+        while True:  # created exclusively: runs started at once never share a folder
+            try:
+                os.mkdir(os.path.join(parent, run_id))
+                break
+            except FileExistsError:
+                run_id, k = f'{stamp}-{k}', k + 1
         run = RunFolder(os.path.join(parent, run_id))
         os.makedirs(os.path.join(run.dir, 'checkpoints'))
         os.makedirs(os.path.join(run.dir, 'samples'))
         write_atomic(os.path.join(run.dir, 'experiment.pixel.json'), experiment_text)
-        run._write({**info, 'id': run_id, 'status': 'running', 'startedAt': now_iso(), 'step': 0})
+        run._write({**info, 'id': run_id, 'status': 'running', 'startedAt': now_iso(), 'step': 0, 'owner': owner()})
         return run
 
     @staticmethod
@@ -54,6 +67,12 @@ class RunFolder:
         info = {k: v for k, v in {**self.info, **patch}.items() if v is not None or k in ('bestTestNats', 'bestStep')}
         self._write(info)
         return info
+
+    def heartbeat(self) -> None:
+        """The trainer is alive: refresh its heartbeat."""
+        info = self.info
+        if info.get('owner'):
+            self._write({**info, 'owner': {**info['owner'], 'heartbeat': now_iso()}})
 
     def _write(self, info: dict) -> None:
         write_atomic(os.path.join(self.dir, 'run.json'), json.dumps(info, indent=2, ensure_ascii=False) + '\n')

@@ -30,7 +30,7 @@ from .experiment import model_config_of, read_experiment
 from .heads import nats_to_bits_per_dim
 from .optim import create_optimizer
 from .png import encode_png, grid_pixels
-from .run_folder import RunFolder, now_iso
+from .run_folder import HEARTBEAT_SECONDS, RunFolder, now_iso, owner
 from .safetensors_io import load_weights, read_file
 from .sampling import sample
 
@@ -139,7 +139,7 @@ def main(argv=None) -> int:
                 run.truncate_metrics(state['step'])
                 info = run.info
                 run.update(status='running', error=None, endedAt=None, step=state['step'], steps=steps, backend='pytorch',
-                           adapter=d.describe(), resumedAt=[*info.get('resumedAt', []), state['step']])
+                           adapter=d.describe(), resumedAt=[*info.get('resumedAt', []), state['step']], owner=owner())
                 print(f"resuming {run.dir} at step {state['step']} of {steps}", flush=True)
             else:
                 parent = args.out or os.path.join(os.path.dirname(experiment_file), 'runs', experiment['name'])
@@ -148,11 +148,11 @@ def main(argv=None) -> int:
                 print(f'run folder: {run.dir}', flush=True)
         outcome = train_loop(d, model, optimizer, batches, experiment, steps, share, state, run if d.rank == 0 else None, args.amp)
         if d.rank == 0:
-            run.update(status=outcome, step=state['step'], endedAt=now_iso())
+            run.update(status=outcome, step=state['step'], endedAt=now_iso(), owner=None)
         return 0
     except Exception as error:
         if d.rank == 0 and run is not None:
-            run.update(status='failed', error=f'training failed: {error}', endedAt=now_iso())
+            run.update(status='failed', error=f'training failed: {error}', endedAt=now_iso(), owner=None)
         print(f'error: {error}', file=sys.stderr, flush=True)
         return 1
     finally:
@@ -174,6 +174,7 @@ def train_loop(d: Distributed, model, optimizer, batches: Batches, experiment: d
     autocast = torch.autocast('cuda', dtype=torch.bfloat16) if amp else contextlib.nullcontext()
     seconds = 0.0
     levels = model.head.levels
+    beat = time.monotonic()
     for step in range(state['step'] + 1, steps + 1):
         began = time.perf_counter()
         x = torch.from_numpy(batches.train(step - 1, batch, share)).to(d.device)
@@ -198,6 +199,9 @@ def train_loop(d: Distributed, model, optimizer, batches: Batches, experiment: d
             if stopping:
                 return 'stopped'
             continue
+        if time.monotonic() - beat > HEARTBEAT_SECONDS:
+            run.heartbeat()
+            beat = time.monotonic()
         nats = value * dims
         run.append_metrics({'step': step, 'split': 'train', 'nats': nats, 'bitsPerDim': nats_to_bits_per_dim(nats, dims),
                             'imagesPerSecond': batch / elapsed, 'seconds': seconds})

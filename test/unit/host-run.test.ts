@@ -7,8 +7,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RunFollower, type RunNews } from '../../src/extension/follow';
 import { HostRun, hostCommand } from '../../src/extension/host-run';
-import type { RunFolder } from '../../src/runs/run-folder';
+import { effectiveStatus, type RunFolder } from '../../src/runs/run-folder';
+import { TORCH } from './torch-support';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -78,5 +80,30 @@ describe('a run trained on this machine by the CLI, as the extension starts it',
     expect(result).toMatchObject({ status: 'failed' });
     expect(result.reason).toMatch(/exited with SIGKILL/);
     expect(run()!.info).toMatchObject({ status: 'failed' });
+  });
+});
+
+describe.skipIf(!TORCH.python)('a run trained on this machine by the PyTorch twin, as the extension starts it', () => {
+  it('reads as running while it trains (its owner and heartbeat), is followed from its files, and ends finished', async () => {
+    const file = experiment(30);
+    const news: RunNews[] = [];
+    let follower: RunFollower | null = null;
+    let seenRunning = false;
+    let exited: (result: Exit) => void = () => {};
+    const exit = new Promise<Exit>((resolve) => (exited = resolve));
+    new HostRun('pytorch', file, hostCommand('pytorch', file, ROOT, TORCH.python!), {
+      onRun: (run) => {
+        seenRunning = effectiveStatus(run.info) === 'running' && run.info.owner?.pid !== undefined;
+        follower = new RunFollower(run, (n) => news.push(n));
+      },
+      onLine: () => {},
+      onExit: (r) => exited(r),
+    });
+    expect(await exit).toMatchObject({ code: 0, status: 'finished' });
+    expect(seenRunning).toBe(true);
+    follower!.read();
+    follower!.close();
+    expect(news.at(-1)).toMatchObject({ status: 'finished', step: 30 });
+    expect(news.flatMap((n) => n.metrics).filter((m) => m.split === 'train').length).toBeGreaterThan(0);
   });
 });
