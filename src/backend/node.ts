@@ -7,7 +7,12 @@ import { type BackendChoice, type BackendPreference, selectBackend } from './sel
 export function nodeWasmPaths(): string {
   // CommonJS bundles (the CLI) have `require`; ES modules (the tests) make one.
   const resolve = typeof require === 'function' ? require.resolve : createRequire(import.meta.url).resolve;
-  return path.join(path.dirname(resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+  try {
+    return path.join(path.dirname(resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+  } catch {
+    // The CLI inside the extension's package (no node_modules there): the binaries the panel uses, beside it.
+    return path.join(__dirname, 'webview') + path.sep;
+  }
 }
 
 /** Choose a backend in Node (WebGPU and WebGL are not available here unless provided, so normally wasm). */

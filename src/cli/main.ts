@@ -96,6 +96,20 @@ export function program(): Command {
     .addOption(backendOption())
     .action(async (dir: string, o) => evalCommand(RunFolder.open(dir), o));
   cli
+    .command('export')
+    .description('what a cluster needs to train with PyTorch: the experiment, the run\'s best weights as safetensors, the twin, the torchrun command')
+    .argument('<target>', 'an experiment file, or a run folder (its experiment and best checkpoint)')
+    .option('--out <dir>', 'the folder to write (default: pytorch/ in the run folder, or <name>-pytorch beside the experiment)')
+    .action(async (target: string, o: { out?: string }) => {
+      const { exportForPyTorch } = await import('./export');
+      const done = exportForPyTorch(target, o.out);
+      console.log(`exported to ${done.dir}`);
+      console.log(`experiment:  ${done.experiment}`);
+      if (done.weights) console.log(`weights:     ${done.weights}`);
+      console.log(`train with:  cd ${done.dir} && ${done.command}`);
+      console.log(`(see ${path.join(done.dir, 'TRAIN.md')} for several machines)`);
+    });
+  cli
     .command('deps')
     .description('which inputs one output depends on: the structural map (from the masks) and the gradient map (from the weights)')
     .argument('<target>', 'an experiment file (fresh weights) or a run folder (its best checkpoint)')
