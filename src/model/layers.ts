@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { buildMask, causalGeometry, colourGroups, type KernelGeometry, type MaskType, samePadding } from './masks';
 import { DepField } from './field';
 import type { ParamStore } from './params';
+import { fusedScanAttrs, webgpuLstmScan } from '../backend/webgpu/lstm-scan';
 
 export interface ConvFeatures {
   readonly in: number;
@@ -98,6 +99,9 @@ export interface LSTMStep {
  */
 export function lstmRecurrence(fromInput: tf.Tensor4D, stateToState: Conv2D, axis: 1 | 2): tf.Tensor4D {
   const { geometry } = stateToState;
+  // On WebGPU the same math runs as one dispatch a step, forward and backward (src/backend/webgpu/lstm-scan.ts).
+  const fused = tf.getBackend() === 'webgpu' ? fusedScanAttrs(geometry, axis) : null;
+  if (fused) return webgpuLstmScan(fromInput, stateToState.weights(), fused);
   const p = samePadding(geometry);
   const padding: Padding4 = [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
   // The transposed convolution of dgates, which carries the gradient back to the previous slice's states.
