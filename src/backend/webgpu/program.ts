@@ -18,14 +18,14 @@ export abstract class FlatProgram implements WebGPUProgram {
   dispatch: [number, number, number];
   abstract variableNames: string[];
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  /** Declared in every program: count (threads with work), then the program's own fields. */
+  /** Declared in every program: count (threads with work), then the program's own fields (i32 unless typed, 'x : f32'). */
   uniforms: string;
 
   constructor(outputShape: number[], count: number, uniforms: string[]) {
     this.outputShape = outputShape;
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
     this.dispatch = [Math.max(1, Math.ceil(count / WORKGROUP)), 1, 1];
-    this.uniforms = ['count : i32,', ...uniforms.map((u) => `${u} : i32,`)].join(' ');
+    this.uniforms = ['count : i32,', ...uniforms.map((u) => (u.includes(':') ? `${u},` : `${u} : i32,`))].join(' ');
   }
 
   abstract getUserCode(): string;
@@ -43,4 +43,9 @@ export const ACTIVATIONS = `
 /** The uniforms of one program call: `count` first, then the values of the declared fields in order. */
 export function intUniforms(count: number, values: number[]): { type: 'int32'; data: number[] }[] {
   return [count, ...values].map((v) => ({ type: 'int32' as const, data: [v] }));
+}
+
+/** Uniforms of an elementwise program: `count`, then float values. */
+export function floatUniforms(count: number, values: number[]): { type: 'int32' | 'float32'; data: number[] }[] {
+  return [{ type: 'int32', data: [count] }, ...values.map((v) => ({ type: 'float32' as const, data: [v] }))];
 }
