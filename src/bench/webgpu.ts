@@ -10,7 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer } from '../backend/webgpu/optimizers';
-import type { ModelConfig } from '../model/config';
+import { fusedEnabled } from '../backend/webgpu/program';
+import { DEFAULT_MODEL, type ModelConfig } from '../model/config';
 import { createModel } from '../model/index';
 import { sample, type SamplingMethod } from '../model/sampling/index';
 import { trainStep } from '../train/step';
@@ -25,6 +26,8 @@ export interface WebGPUBenchOptions {
   /** Timed steps after the counted one (default 1: SwiftShader takes seconds a step). */
   readonly steps?: number;
   readonly sampling?: boolean;
+  /** false: sampling only. */
+  readonly training?: boolean;
   /** Where the ms/step lines go besides stdout (gpu-check reads them). */
   readonly print?: (line: Record<string, unknown>) => void;
 }
@@ -64,10 +67,9 @@ export async function countTraining(config: ModelConfig, batch: number, steps: n
   }
 }
 
-/** The sampling configuration of issue 12 §3: 10×10×1, 4 layers, h = 16. */
+/** The sampling configuration of issue 12 §3: 10×10×1, 4 layers, h = 16, otherwise the defaults (residual). */
 export function samplingConfig(type: ModelConfig['type']): ModelConfig {
-  const base = REFERENCE[type].config;
-  return { ...base, image: { height: 10, width: 10, channels: 1 }, layers: 4, hidden: 16, outputHidden: base.outputHidden ? 16 : 0 };
+  return { ...DEFAULT_MODEL, type, image: { height: 10, width: 10, channels: 1 }, head: { kind: 'bernoulli' }, layers: 4, hidden: 16 };
 }
 
 /** Dispatches and submits per pixel when sampling `count` images. */
@@ -94,8 +96,9 @@ export async function runWebGPUBench(options: WebGPUBenchOptions = {}): Promise<
     adapter: describeAdapter(),
     tfjs: tf.version_core,
     submit_batch: tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'),
+    fused: fusedEnabled(),
   });
-  for (const name of models) {
+  for (const name of options.training === false ? [] : models) {
     const entry = REFERENCE[name];
     if (!entry) throw new Error(`unknown model '${name}' (one of ${Object.keys(REFERENCE).join(', ')})`);
     const config = { ...entry.config, image: { height: SIZE, width: SIZE, channels: 1 as const } };

@@ -13,7 +13,7 @@ import { LstmBackStepProgram } from './lstm-back-step';
 import { LstmGatherProgram } from './lstm-gather';
 import { LstmKernelGradProgram } from './lstm-kernel-grad';
 import { LstmStepProgram } from './lstm-step';
-import { intUniforms } from './program';
+import { fusedEnabled, intUniforms } from './program';
 
 export const LSTM_SCAN = 'PixelLabLstmScan';
 export const LSTM_SCAN_GRAD = 'PixelLabLstmScanGrad';
@@ -124,6 +124,7 @@ export function webgpuLstmScan(gatesIn: tf.Tensor4D, kernel: tf.Tensor4D, attrs:
  * taps are not all within one slice (then the unfused path runs).
  */
 export function fusedScanAttrs(geometry: { rows: number; cols: number; cy: number; cx: number }, axis: 1 | 2): ScanAttrs | null {
+  if (!fusedEnabled()) return null;
   if (axis === 1 && geometry.rows === 1) return { axis, pad: geometry.cx };
   if (axis === 2 && geometry.cols === 1) return { axis, pad: geometry.cy };
   return null;

@@ -11,7 +11,7 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu/dist/webgpu_program';
 import { AdamUpdateProgram } from './adam-update';
 import { MomentProgram } from './moment';
-import { floatUniforms } from './program';
+import { floatUniforms, fusedEnabled } from './program';
 import { RMSPropMomentumProgram } from './rmsprop-momentum';
 
 type Slot = { originalName: string; variable: tf.Variable };
@@ -36,7 +36,7 @@ function run(program: WebGPUProgram, inputs: tf.Tensor[], uniforms: { type: 'int
 
 export class WebGPUAdam extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Gradients): void {
-    if (tf.getBackend() !== 'webgpu') return super.applyGradients(variableGradients as never);
+    if (tf.getBackend() !== 'webgpu' || !fusedEnabled()) return super.applyGradients(variableGradients as never);
     const self = this as unknown as { accumulatedFirstMoment: Slot[]; accumulatedSecondMoment: Slot[]; accBeta1: tf.Variable; accBeta2: tf.Variable; epsilon: number };
     const t = this.iterations + 1;
     const c1 = 1 - this.beta1 ** t;
@@ -65,7 +65,7 @@ export class WebGPUAdam extends tf.AdamOptimizer {
 export class WebGPURMSProp extends tf.RMSPropOptimizer {
   override applyGradients(variableGradients: Gradients): void {
     const self = this as unknown as { accumulatedMeanSquares: Slot[]; accumulatedMoments: Slot[]; centered: boolean; decay: number; momentum: number; epsilon: number };
-    if (tf.getBackend() !== 'webgpu' || self.centered) return super.applyGradients(variableGradients as never);
+    if (tf.getBackend() !== 'webgpu' || self.centered || !fusedEnabled()) return super.applyGradients(variableGradients as never);
     tf.tidy(() => {
       entries(variableGradients).forEach(([name, gradient], i) => {
         const value = tf.engine().registeredVariables[name];

@@ -49,3 +49,8 @@ export function intUniforms(count: number, values: number[]): { type: 'int32'; d
 export function floatUniforms(count: number, values: number[]): { type: 'int32' | 'float32'; data: number[] }[] {
   return [{ type: 'int32', data: [count] }, ...values.map((v) => ({ type: 'float32' as const, data: [v] }))];
 }
+
+/** PIXEL_LAB_WEBGPU_FUSED=0 turns the fused programs off (TF.js's own ops run): for before/after counts. */
+export function fusedEnabled(): boolean {
+  return typeof process === 'undefined' || process.env?.PIXEL_LAB_WEBGPU_FUSED !== '0';
+}
