@@ -159,7 +159,8 @@ export async function useWasmInNode(): Promise<void> {
 /** WebGPU through Dawn for the benchmark and the tests: any adapter, SwiftShader when there is no other. */
 export async function useWebGPUInNode(): Promise<BackendChoice> {
   const adapter = await installDawn('fallback');
-  const choice = await selectBackend('webgpu', { wasmPaths: nodeWasmPaths() });
+  // No wasm binaries needed (the GPU check carries only the CLI bundle and dawn.node).
+  const choice = await selectBackend('webgpu');
   if (choice.name !== 'webgpu') throw new Error(`the webgpu backend did not start on ${adapter.description}: ${choice.fallbacks.map((f) => f.reason).join('; ')}`);
   return choice;
 }
