@@ -15,6 +15,7 @@
 #   GPU_CHECK_STEPS   timed steps per model after a warm-up and a counted step (default 10)
 #   GPU_CHECK_MODELS  comma-separated (default: pixelcnn,row-lstm,diagonal-bilstm,gated-pixelcnn)
 #   PIXEL_LAB_PYTHON  the Python with torch (default python3)
+#   PIXEL_LAB_WEBGPU_SUBMIT_BATCH  dispatches per queue submit (TF.js default 15), to try others on the card
 # A line whose adapter is a software one, or whose torch ran on the CPU, says so in "not_a_gpu_figure".
 set -euo pipefail
 

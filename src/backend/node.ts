@@ -98,6 +98,9 @@ export async function installDawn(software: 'skip' | 'allow' | 'fallback' = 'all
   const found = describe(adapter);
   if (found.software && software === 'skip') throw new Error(`only a software WebGPU adapter is available (${found.description})`);
   Object.assign(globalThis, dawn.globals);
+  // Dispatches recorded before each queue submit (TF.js's default, 15, is kept unless this says otherwise).
+  const batch = Number(process.env.PIXEL_LAB_WEBGPU_SUBMIT_BATCH);
+  if (Number.isInteger(batch) && batch > 0) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batch);
   Object.defineProperty(globalThis, 'navigator', { value: { ...(globalThis.navigator ?? {}), gpu }, configurable: true, writable: true });
   await registerWebGPUBackend();
   installed = found;
