@@ -1,6 +1,6 @@
 /**
- * Adam and RMSProp with their per-variable update fused on WebGPU: three dispatches a variable (the moments,
- * then the step) instead of TF.js's fourteen. Same state, same names, same checkpoints as TF.js's optimisers —
+ * Adam and RMSProp with their per-variable update fused on WebGPU: two dispatches a variable for Adam (both
+ * moments, then the step), three for RMSProp, instead of TF.js's fourteen. Same state, same names, same checkpoints as TF.js's optimisers —
  * these are subclasses that take the fused path only while the backend is webgpu (and non-centred RMSProp).
  *
  * Hook: create the optimiser with `createOptimizer` (src/train/checkpoint.ts makes `tf.train.adam` /
@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu/dist/webgpu_program';
+import { AdamMomentsProgram } from './adam-moments';
 import { AdamUpdateProgram } from './adam-update';
 import { MomentProgram } from './moment';
 import { floatUniforms, fusedEnabled } from './program';
@@ -16,6 +17,7 @@ import { RMSPropMomentumProgram } from './rmsprop-momentum';
 
 type Slot = { originalName: string; variable: tf.Variable };
 type Gradients = Parameters<tf.Optimizer['applyGradients']>[0];
+type NamedTensors = Awaited<ReturnType<tf.Optimizer['getWeights']>>;
 
 function entries(variableGradients: Gradients): [string, tf.Tensor | undefined][] {
   return Array.isArray(variableGradients) ? variableGradients.map((v) => [v.name, v.tensor] as [string, tf.Tensor]) : Object.entries(variableGradients);
@@ -34,10 +36,21 @@ function run(program: WebGPUProgram, inputs: tf.Tensor[], uniforms: { type: 'int
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
+/**
+ * Adam in two dispatches a variable: both moments at once (kept packed, m then v, in one slot of 2n values),
+ * then the step. TF.js's own slots (`name/m`, `name/v`) are kept in step whenever the state is read
+ * (`getWeights`, a checkpoint), and are where a restored state (`setWeights`) or an unfused step starts from.
+ */
 export class WebGPUAdam extends tf.AdamOptimizer {
+  /** Per variable index: m and v packed, while the fused path owns the state. */
+  private packed: (tf.Variable | undefined)[] = [];
+
   override applyGradients(variableGradients: Gradients): void {
-    if (tf.getBackend() !== 'webgpu' || !fusedEnabled()) return super.applyGradients(variableGradients as never);
-    const self = this as unknown as { accumulatedFirstMoment: Slot[]; accumulatedSecondMoment: Slot[]; accBeta1: tf.Variable; accBeta2: tf.Variable; epsilon: number };
+    const self = this as unknown as AdamState;
+    if (tf.getBackend() !== 'webgpu' || !fusedEnabled()) {
+      this.unpack();
+      return super.applyGradients(variableGradients as never);
+    }
     const t = this.iterations + 1;
     const c1 = 1 - this.beta1 ** t;
     const c2 = 1 - this.beta2 ** t;
@@ -46,13 +59,17 @@ export class WebGPUAdam extends tf.AdamOptimizer {
         const value = tf.engine().registeredVariables[name];
         const m = slot(self.accumulatedFirstMoment, i, value, 'm');
         const v = slot(self.accumulatedSecondMoment, i, value, 'v');
+        this.packed[i] ??= tf.concat([tf.reshape(m, [-1]), tf.reshape(v, [-1])]).variable(false);
         if (!gradient) return;
         const n = value.size;
-        const newM = run(new MomentProgram(value.shape, 1), [m, gradient], floatUniforms(n, [this.beta1]));
-        const newV = run(new MomentProgram(value.shape, 2), [v, gradient], floatUniforms(n, [this.beta2]));
-        m.assign(newM);
-        v.assign(newV);
-        value.assign(run(new AdamUpdateProgram(value.shape), [value, newM, newV], floatUniforms(n, [this.learningRate, c1, c2, self.epsilon])));
+        const moments = run(new AdamMomentsProgram(n), [this.packed[i]!, gradient], [
+          { type: 'int32', data: [2 * n] },
+          { type: 'int32', data: [n] },
+          { type: 'float32', data: [this.beta1] },
+          { type: 'float32', data: [this.beta2] },
+        ]);
+        this.packed[i]!.assign(moments);
+        value.assign(run(new AdamUpdateProgram(value.shape), [value, moments], floatUniforms(n, [this.learningRate, c1, c2, self.epsilon])));
       });
       // TF.js keeps β^t as variables; they stay right for a later unfused step or a checkpoint.
       self.accBeta1.assign(tf.scalar(this.beta1 ** (t + 1)));
@@ -60,7 +77,47 @@ export class WebGPUAdam extends tf.AdamOptimizer {
     });
     this.incrementIterations();
   }
+
+  /** TF.js's slots brought up to date from the packed ones (which stay in use). */
+  private syncSlots(): void {
+    const self = this as unknown as AdamState;
+    tf.tidy(() => {
+      this.packed.forEach((mv, i) => {
+        if (!mv) return;
+        const m = self.accumulatedFirstMoment[i].variable;
+        const [mNew, vNew] = tf.split(mv, 2);
+        m.assign(tf.reshape(mNew, m.shape));
+        self.accumulatedSecondMoment[i].variable.assign(tf.reshape(vNew, m.shape));
+      });
+    });
+  }
+
+  /** Hand the state back to TF.js's slots and drop the packed ones. */
+  private unpack(): void {
+    this.syncSlots();
+    tf.dispose(this.packed.filter((p): p is tf.Variable => !!p));
+    this.packed = [];
+  }
+
+  override async getWeights(): Promise<NamedTensors> {
+    this.syncSlots();
+    return super.getWeights();
+  }
+
+  override async setWeights(weightValues: NamedTensors): Promise<void> {
+    tf.dispose(this.packed.filter((p): p is tf.Variable => !!p));
+    this.packed = [];
+    return super.setWeights(weightValues);
+  }
+
+  override dispose(): void {
+    tf.dispose(this.packed.filter((p): p is tf.Variable => !!p));
+    this.packed = [];
+    super.dispose();
+  }
 }
+
+type AdamState = { accumulatedFirstMoment: Slot[]; accumulatedSecondMoment: Slot[]; accBeta1: tf.Variable; accBeta2: tf.Variable; epsilon: number };
 
 export class WebGPURMSProp extends tf.RMSPropOptimizer {
   override applyGradients(variableGradients: Gradients): void {
