@@ -76,4 +76,24 @@ describe('fused LSTM scan on WebGPU', () => {
     tf.dispose([gatesIn, dy]);
     params.dispose();
   });
+
+  it('leaves no tensor behind, forward alone (sampling) or with gradients (training)', async () => {
+    await tf.setBackend('webgpu');
+    const [geometry, axis, shape] = [cases[0][1], cases[0][2], cases[0][3]];
+    const params = new ParamStore(3);
+    const stateToState = new Conv2D(params, 'ss', geometry, { in: shape[3] / 4, out: shape[3], colours: 1, outChunks: 4, bias: false });
+    const gatesIn = tf.tensor4d(values(shape.reduce((a, b) => a * b, 1), 2, 2), shape);
+    const before = tf.memory().numTensors;
+    for (let k = 0; k < 2; k++) {
+      const states = lstmRecurrence(gatesIn, stateToState, axis);
+      await states.data();
+      states.dispose();
+      const g = tf.grad((x: tf.Tensor) => lstmRecurrence(x as tf.Tensor4D, stateToState, axis))(gatesIn);
+      await g.data();
+      g.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    gatesIn.dispose();
+    params.dispose();
+  });
 });
