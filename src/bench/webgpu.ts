@@ -7,6 +7,12 @@
  *             compiled, optimiser slots made), then one counted step, then `steps` timed ones;
  *   sampling  4 images of 10×10×1, 4 layers, h = 16: dispatches and submits per pixel, cached (PixelCNN, Gated
  *             PixelCNN) and naive (every model).
+ *
+ * Submits: TF.js ends its compute pass and submits every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE (15) dispatches. We
+ * keep 15: with the fused programs a step is 100–350 dispatches, so 8–24 submits, and nothing measured on a real
+ * GPU yet says another value is better (a larger batch saves a few submits but starts the GPU later).
+ * PIXEL_LAB_WEBGPU_SUBMIT_BATCH sets it for a try on a GPU (scripts/gpu-check.sh passes the environment on).
+ * PIXEL_LAB_WEBGPU_FUSED=0 turns the fused programs off, for the counts before them.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer } from '../backend/webgpu/optimizers';
