@@ -101,7 +101,9 @@ export async function installDawn(software: 'skip' | 'allow' | 'fallback' = 'all
   // Dispatches recorded before each queue submit (TF.js's default, 15, is kept unless this says otherwise).
   const batch = Number(process.env.PIXEL_LAB_WEBGPU_SUBMIT_BATCH);
   if (Number.isInteger(batch) && batch > 0) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', batch);
-  Object.defineProperty(globalThis, 'navigator', { value: { ...(globalThis.navigator ?? {}), gpu }, configurable: true, writable: true });
+  // Node ≥ 21 has a navigator of its own (keep it, add gpu); Node 20 has none.
+  if (globalThis.navigator) Object.defineProperty(globalThis.navigator, 'gpu', { value: gpu, configurable: true });
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   await registerWebGPUBackend();
   installed = found;
   return found;
