@@ -3,7 +3,7 @@
  * `webgpu`, its native `dawn.node`), which needs no display — only a Vulkan loader and driver.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,6 +60,27 @@ function describe(adapter: GPUAdapter): DawnAdapter {
 let installed: DawnAdapter | null = null;
 
 /**
+ * The Vulkan driver manifests (ICD files) the loader would read on Linux, as it finds them: VK_DRIVER_FILES or
+ * VK_ICD_FILENAMES when set, else the icd.d folders of the XDG config and data paths. Checked before Dawn is
+ * started, so that a machine without a driver gets one clear sentence instead of the loader's warnings.
+ */
+export function vulkanDriverFiles(): string[] {
+  const listed = process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES;
+  if (listed) return listed.split(path.delimiter).filter((f) => f && existsSync(f));
+  const home = os.homedir();
+  const config = [process.env.XDG_CONFIG_HOME || path.join(home, '.config'), ...(process.env.XDG_CONFIG_DIRS || '/etc/xdg').split(':'), '/etc'];
+  const data = [process.env.XDG_DATA_HOME || path.join(home, '.local', 'share'), ...(process.env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':')];
+  const folders = [...config, ...data].filter((d) => d).map((d) => path.join(d, 'vulkan', 'icd.d'));
+  return folders.flatMap((folder) => {
+    try {
+      return readdirSync(folder).filter((f) => f.endsWith('.json')).map((f) => path.join(folder, f));
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
  * Make WebGPU available to TF.js in Node through Dawn: `navigator.gpu` and Dawn's WebGPU globals, and the
  * webgpu backend registered (TF.js registers it on import only when navigator.gpu already exists).
  *
@@ -76,6 +97,10 @@ export async function installDawn(software: 'skip' | 'allow' | 'fallback' = 'all
     return installed;
   }
   process.env.XDG_RUNTIME_DIR ??= os.tmpdir();
+  if (process.platform === 'linux' && vulkanDriverFiles().length === 0) {
+    if (software === 'fallback' && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    else throw new Error(`no WebGPU adapter: no Vulkan driver is installed (no ICD file; VK_ICD_FILENAMES=${SWIFTSHADER_ICD} selects the software one)`);
+  }
   let dawn: DawnModule;
   try {
     dawn = loadDawn();
