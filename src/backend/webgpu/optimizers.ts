@@ -1,7 +1,8 @@
 /**
- * Adam and RMSProp with their per-variable update fused on WebGPU: two dispatches a variable for Adam (both
- * moments, then the step), three for RMSProp, instead of TF.js's fourteen. Same state, same names, same checkpoints as TF.js's optimisers —
- * these are subclasses that take the fused path only while the backend is webgpu (and non-centred RMSProp).
+ * Adam and RMSProp with their update fused on WebGPU: about 1⅙ dispatches a variable for Adam (the moments of
+ * six variables at once, then a step each), three for RMSProp, instead of TF.js's fourteen. Same state, same
+ * names, same checkpoints as TF.js's optimisers: these are subclasses that take the fused path only while the
+ * backend is webgpu (and, for RMSProp, not centred).
  *
  * Hook: create the optimiser with `createOptimizer` (src/train/checkpoint.ts makes `tf.train.adam` /
  * `tf.train.rmsprop(lr, 0.9)` today).
@@ -9,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu/dist/webgpu_program';
-import { AdamMomentsProgram } from './adam-moments';
+import { ADAM_MOMENTS_INPUTS, AdamMomentsProgram } from './adam-moments';
 import { AdamUpdateProgram } from './adam-update';
 import { MomentProgram } from './moment';
 import { floatUniforms, fusedEnabled } from './program';
@@ -37,13 +38,14 @@ function run(program: WebGPUProgram, inputs: tf.Tensor[], uniforms: { type: 'int
 }
 
 /**
- * Adam in two dispatches a variable: both moments at once (kept packed, m then v, in one slot of 2n values),
- * then the step. TF.js's own slots (`name/m`, `name/v`) are kept in step whenever the state is read
- * (`getWeights`, a checkpoint), and are where a restored state (`setWeights`) or an unfused step starts from.
+ * Adam in about 1⅙ dispatches a variable: the moments of up to six variables at once, written in place into one
+ * state buffer holding every variable's m and v, then one step a variable. TF.js's own slots (`name/m`,
+ * `name/v`) are brought up to date whenever the state is read (`getWeights`, a checkpoint), and are where a
+ * restored state (`setWeights`) or an unfused step starts from.
  */
 export class WebGPUAdam extends tf.AdamOptimizer {
-  /** Per variable index: m and v packed, while the fused path owns the state. */
-  private packed: (tf.Variable | undefined)[] = [];
+  /** Every variable's m and v, packed, while the fused path owns the state; `key` names the variables in order. */
+  private state: { key: string; mv: tf.Variable; offsets: number[] } | null = null;
 
   override applyGradients(variableGradients: Gradients): void {
     const self = this as unknown as AdamState;
@@ -51,26 +53,40 @@ export class WebGPUAdam extends tf.AdamOptimizer {
       this.unpack();
       return super.applyGradients(variableGradients as never);
     }
+    const list = entries(variableGradients);
+    const values = list.map(([name]) => tf.engine().registeredVariables[name]);
+    const key = list.map(([name]) => name).join('\n');
+    if (this.state && this.state.key !== key) this.unpack();
     const t = this.iterations + 1;
     const c1 = 1 - this.beta1 ** t;
     const c2 = 1 - this.beta2 ** t;
     tf.tidy(() => {
-      entries(variableGradients).forEach(([name, gradient], i) => {
-        const value = tf.engine().registeredVariables[name];
-        const m = slot(self.accumulatedFirstMoment, i, value, 'm');
-        const v = slot(self.accumulatedSecondMoment, i, value, 'v');
-        this.packed[i] ??= tf.concat([tf.reshape(m, [-1]), tf.reshape(v, [-1])]).variable(false);
-        if (!gradient) return;
-        const n = value.size;
-        const moments = run(new AdamMomentsProgram(n), [this.packed[i]!, gradient], [
-          { type: 'int32', data: [2 * n] },
-          { type: 'int32', data: [n] },
+      const state = (this.state ??= this.pack(key, values));
+      const backend = tf.backend() as unknown as WebGPUBackend;
+      const withGradient = list.map(([, g], i) => ({ g, i })).filter((x): x is { g: tf.Tensor; i: number } => !!x.g);
+      for (let first = 0; first < withGradient.length; first += ADAM_MOMENTS_INPUTS) {
+        const chunk = withGradient.slice(first, first + ADAM_MOMENTS_INPUTS);
+        const uniforms: { type: 'int32' | 'float32'; data: number[] }[] = [
           { type: 'float32', data: [this.beta1] },
           { type: 'float32', data: [this.beta2] },
-        ]);
-        this.packed[i]!.assign(moments);
-        value.assign(run(new AdamUpdateProgram(value.shape), [value, moments], floatUniforms(n, [this.learningRate, c1, c2, self.epsilon])));
-      });
+        ];
+        let count = 0;
+        for (const { i } of chunk) {
+          uniforms.push({ type: 'int32', data: [count] }, { type: 'int32', data: [state.offsets[i]] }, { type: 'int32', data: [values[i].size] });
+          count += values[i].size;
+        }
+        const program = new AdamMomentsProgram(state.mv.shape, count, chunk.length);
+        backend.runWebGPUProgram(program, chunk.map((c) => c.g), 'float32', [{ type: 'int32', data: [count] }, ...uniforms] as never, state.mv as never);
+      }
+      for (const { i } of withGradient) {
+        const value = values[i];
+        const uniforms = [
+          { type: 'int32' as const, data: [value.size] },
+          { type: 'int32' as const, data: [state.offsets[i]] },
+          ...[this.learningRate, c1, c2, self.epsilon].map((v) => ({ type: 'float32' as const, data: [v] })),
+        ];
+        value.assign(run(new AdamUpdateProgram(value.shape), [value, state.mv], uniforms));
+      }
       // TF.js keeps β^t as variables; they stay right for a later unfused step or a checkpoint.
       self.accBeta1.assign(tf.scalar(this.beta1 ** (t + 1)));
       self.accBeta2.assign(tf.scalar(this.beta2 ** (t + 1)));
@@ -78,25 +94,40 @@ export class WebGPUAdam extends tf.AdamOptimizer {
     this.incrementIterations();
   }
 
-  /** TF.js's slots brought up to date from the packed ones (which stay in use). */
+  /** The packed state, from TF.js's slots (zeros where there are none yet). */
+  private pack(key: string, values: tf.Variable[]): { key: string; mv: tf.Variable; offsets: number[] } {
+    const self = this as unknown as AdamState;
+    const offsets: number[] = [];
+    let at = 0;
+    const parts = values.flatMap((value, i) => {
+      offsets.push(at);
+      at += 2 * value.size;
+      const m = slot(self.accumulatedFirstMoment, i, value, 'm');
+      const v = slot(self.accumulatedSecondMoment, i, value, 'v');
+      return [tf.reshape(m, [-1]), tf.reshape(v, [-1])];
+    });
+    return { key, mv: tf.tidy(() => tf.concat(parts).variable(false)), offsets };
+  }
+
+  /** TF.js's slots brought up to date from the packed state (which stays in use). */
   private syncSlots(): void {
     const self = this as unknown as AdamState;
+    const state = this.state;
+    if (!state) return;
     tf.tidy(() => {
-      this.packed.forEach((mv, i) => {
-        if (!mv) return;
+      state.offsets.forEach((at, i) => {
         const m = self.accumulatedFirstMoment[i].variable;
-        const [mNew, vNew] = tf.split(mv, 2);
-        m.assign(tf.reshape(mNew, m.shape));
-        self.accumulatedSecondMoment[i].variable.assign(tf.reshape(vNew, m.shape));
+        m.assign(tf.reshape(tf.slice(state.mv, at, m.size), m.shape));
+        self.accumulatedSecondMoment[i].variable.assign(tf.reshape(tf.slice(state.mv, at + m.size, m.size), m.shape));
       });
     });
   }
 
-  /** Hand the state back to TF.js's slots and drop the packed ones. */
+  /** Hand the state back to TF.js's slots and drop the packed one. */
   private unpack(): void {
     this.syncSlots();
-    tf.dispose(this.packed.filter((p): p is tf.Variable => !!p));
-    this.packed = [];
+    this.state?.mv.dispose();
+    this.state = null;
   }
 
   override async getWeights(): Promise<NamedTensors> {
@@ -105,14 +136,14 @@ export class WebGPUAdam extends tf.AdamOptimizer {
   }
 
   override async setWeights(weightValues: NamedTensors): Promise<void> {
-    tf.dispose(this.packed.filter((p): p is tf.Variable => !!p));
-    this.packed = [];
+    this.state?.mv.dispose();
+    this.state = null;
     return super.setWeights(weightValues);
   }
 
   override dispose(): void {
-    tf.dispose(this.packed.filter((p): p is tf.Variable => !!p));
-    this.packed = [];
+    this.state?.mv.dispose();
+    this.state = null;
     super.dispose();
   }
 }
