@@ -125,8 +125,14 @@ export function program(): Command {
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--no-sampling', 'skip the sampling benchmark')
     .option('--quality', 'instead: train each model for the same steps on binarised MNIST, report test NLL beside ms/step')
-    .action(async (o: { models?: string; steps?: number; torch: boolean; sampling: boolean; quality?: boolean }) => {
-      const { useWasmInNode } = await import('../backend/node');
+    .addOption(new Option('--backend <backend>', 'webgpu: GPU dispatches and submits per step and per sampled pixel (Dawn)').choices(['wasm', 'webgpu']))
+    .action(async (o: { models?: string; steps?: number; torch: boolean; sampling: boolean; quality?: boolean; backend?: string }) => {
+      const { useWasmInNode, useWebGPUInNode } = await import('../backend/node');
+      if (o.backend === 'webgpu' && !o.quality) {
+        await useWebGPUInNode();
+        const { runWebGPUBench } = await import('../bench/webgpu');
+        return runWebGPUBench({ models: o.models?.split(','), steps: o.steps, sampling: o.sampling });
+      }
       await useWasmInNode();
       if (o.quality) {
         const { runQualityBench } = await import('../bench/quality');
