@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { type BackendChoice, type BackendPreference, selectBackend } from './select';
+import { type BackendChoice, type BackendPreference, selectBackend, softwareGpu } from './select';
 
 // CommonJS bundles (the CLI) have `require`; ES modules (the tests) make one.
 const nodeRequire: NodeRequire = typeof require === 'function' ? require : createRequire(import.meta.url);
@@ -25,8 +25,6 @@ export function nodeWasmPaths(): string {
 /** SwiftShader's Vulkan driver from Debian's chromium package: correct, CPU-emulated, slow. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-/** Names that give away a software adapter in its description, vendor, architecture or device. */
-const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render/i;
 
 interface DawnModule {
   create(flags: string[]): GPU;
@@ -59,7 +57,7 @@ function describe(adapter: GPUAdapter): DawnAdapter {
   const parts = [info?.description, info?.vendor, info?.architecture, info?.device].filter((s) => s);
   const description = parts.join(', ') || 'unnamed WebGPU adapter';
   const fallback = Boolean(info?.isFallbackAdapter || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter);
-  return { description, software: fallback || SOFTWARE.test(description) };
+  return { description, software: softwareGpu(description, fallback) !== null };
 }
 
 let installed: DawnAdapter | null = null;
