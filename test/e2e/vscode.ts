@@ -242,12 +242,24 @@ export class VsCode {
     await row.click();
   }
 
-  /** In a multi-select quick pick: tick every row, then accept. */
-  async pickAll(timeout = 30_000): Promise<void> {
+  /** In a multi-select quick pick: tick the rows given by index, each click checked on the "N Selected" badge; OK. */
+  async pickMany(indices: readonly number[], timeout = 30_000): Promise<void> {
     const { page } = this;
-    await this.until('a multi-select quick pick', async () => page.locator('.quick-input-check-all').isVisible(), timeout);
-    await page.locator('.quick-input-check-all').check();
-    await page.keyboard.press('Enter');
+    const rows = page.locator('.quick-input-list .monaco-list-row');
+    await this.until('a multi-select quick pick', async () => (await rows.count()) > Math.max(...indices), timeout);
+    const selected = async () => Number(/(\d+)/.exec((await page.locator('.quick-input-widget .quick-input-count .monaco-count-badge').first().textContent().catch(() => '')) ?? '')?.[1] ?? 0);
+    for (const k of indices) {
+      const want = (await selected()) + 1;
+      await this.until(`row ${k + 1} ticked`, async () => {
+        if ((await selected()) >= want) return true;
+        const row = rows.nth(k);
+        const box = row.locator('.quick-input-list-checkbox, .monaco-custom-toggle, input[type=checkbox]').first();
+        await ((await box.count()) ? box : row).click();
+        await sleep(600);
+        return (await selected()) >= want;
+      }, 20_000);
+    }
+    await page.locator('.quick-input-widget .quick-input-action .monaco-button', { hasText: /^OK$/ }).first().click();
   }
 
   /** Type into the input box that is showing and accept. */
@@ -308,8 +320,8 @@ export class VsCode {
   async dialog(button: string, timeout = 30_000): Promise<string> {
     const box = this.page.locator('.monaco-dialog-box');
     await this.until('a dialog', async () => box.isVisible(), timeout);
-    const message = (await box.locator('.dialog-message-text').textContent()) ?? '';
-    await box.locator('.dialog-buttons .monaco-button', { hasText: button }).first().click();
+    const message = ((await box.innerText()) ?? '').trim();
+    await box.locator('.monaco-button', { hasText: new RegExp(`^${escape(button)}$`) }).first().click();
     return message;
   }
 
@@ -388,7 +400,9 @@ export class VsCode {
   async contextMenuChoose(label: string, entry: string): Promise<void> {
     const entries = await this.contextMenu(label);
     if (!entries.includes(entry)) throw new Error(`the context menu of ${label} has no "${entry}" (it has: ${entries.join(', ')})`);
-    await this.page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: new RegExp(`^${escape(entry)}$`) }).first().click();
+    // With the keyboard, as the menu takes it reliably: Down to the entry (separators are skipped), Enter.
+    for (let k = 0; k <= entries.indexOf(entry); k++) await this.page.keyboard.press('ArrowDown');
+    await this.page.keyboard.press('Enter');
   }
 
   // ------------------------------------------------------------------------------------------------------------
