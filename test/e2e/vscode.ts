@@ -172,9 +172,10 @@ export class VsCode {
   }
 
   async reload(): Promise<void> {
+    const loaded = this.page.waitForEvent('load', { timeout: 90_000 }).catch(() => {});
     await this.command('Developer: Reload Window');
     this.noteMark = 0;
-    await this.page.waitForEvent('load', { timeout: 60_000 }).catch(() => {});
+    await loaded;
     await this.page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
   }
 
