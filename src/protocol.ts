@@ -63,6 +63,12 @@ export type HostMessage =
       readonly backend: BackendPreference;
     }
   | { readonly type: 'stop'; readonly runId: string }
+  /** The host ended this run (a failed write, no first step in time…): the panel drops it at once and says why. */
+  | { readonly type: 'abandon'; readonly runId: string; readonly reason: string }
+  /** A run's dataset images, sent after `show` when they had to be loaded first (null: unreadable, and why). */
+  | { readonly type: 'dataset'; readonly runId: string; readonly images: ImageBatch | null; readonly error?: string }
+  /** What a run training elsewhere (a terminal, torchrun, another window) wrote since: appended to its view. */
+  | { readonly type: 'news'; readonly runId: string; readonly metrics: readonly Metric[]; readonly grids: readonly { readonly step: number; readonly png: Uint8Array }[]; readonly status: RunStatus; readonly step: number }
   /** Put the run on view (as `show` does) and draw samples from its checkpoint. */
   | { readonly type: 'sample'; readonly run: RunView; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number };
 
@@ -114,7 +120,8 @@ const shape = (fields: Record<string, Check>): Check => (v, p) => {
     const problem = check(v[key], `${p}.${key}`);
     if (problem) return problem;
   }
-  const extra = Object.keys(v).filter((k) => !(k in fields));
+  // Own keys only: `in` would also admit Object.prototype's names (toString, constructor, __proto__, …).
+  const extra = Object.keys(v).filter((k) => !Object.hasOwn(fields, k));
   return extra.length ? `${p} has unknown field ${extra.join(', ')}` : null;
 };
 
@@ -146,6 +153,9 @@ const HOST_MESSAGES: Record<HostMessage['type'], Record<string, Check>> = {
   compare: { runs: listOf(runView) },
   train: { runId: string, name: string, experiment: string, images: imageBatch, checkpoint: nullable(bytes), metrics: listOf(metric), backend: oneOf('auto', ...BACKEND_ORDER) },
   stop: { runId: string },
+  abandon: { runId: string, reason: string },
+  dataset: { runId: string, images: nullable(imageBatch), error: optional(string) },
+  news: { runId: string, metrics: listOf(metric), grids: listOf(shape({ step: count, png: bytes })), status: oneOf(...RUN_STATUSES), step: count },
   sample: { run: runView, count: positive, temperature: (v, p) => finite(v, p) ?? ((v as number) > 0 ? null : `${p} must be > 0`), seed: count, keepRows: count },
 };
 
@@ -168,7 +178,7 @@ export type Validated<T> = { readonly ok: true; readonly message: T } | { readon
 
 function validate<T>(table: Record<string, Record<string, Check>>, value: unknown, side: string): Validated<T> {
   if (!isObject(value) || typeof value.type !== 'string') return { ok: false, reason: `${side} message without a type` };
-  const fields = table[value.type];
+  const fields = Object.hasOwn(table, value.type) ? table[value.type] : undefined;
   if (!fields) return { ok: false, reason: `unknown ${side} message type '${value.type}'` };
   const problem = shape({ type: string, ...fields })(value, value.type);
   return problem ? { ok: false, reason: problem } : { ok: true, message: value as T };

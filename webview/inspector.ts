@@ -61,6 +61,15 @@ export class Inspector {
     if (this.summary) this.field = DepField.fromBits(this.summary.height, this.summary.width, this.summary.channels, bits);
   }
 
+  /** The structural field is not computed (too large, or not while training): hovers show the gradient map only. */
+  fieldUnavailable(why: string): void {
+    this.caption.textContent = `The structural map is not computed (${why}); the gradient map shows what this prediction depends on.`;
+  }
+
+  showFailure(message: string): void {
+    this.gradientCaption.textContent = message;
+  }
+
   /** Nothing on view: no model, or another run came on view. */
   clearModel(): void {
     this.summary = null;
@@ -82,7 +91,9 @@ export class Inspector {
   inspect(what: Inspection): { dependencies: number; leaks: number } | null {
     if (!this.summary) return null;
     if (!this.field) {
-      this.caption.textContent = 'computing the structural map of this model…';
+      if (!this.caption.textContent?.startsWith('The structural map is not computed')) this.caption.textContent = 'computing the structural map of this model…';
+      this.current = what;
+      this.gradientCaption.textContent = 'computing…';
       return null;
     }
     this.current = what;

@@ -280,16 +280,19 @@ function viewRun(id: string, name: string, json: string, metrics: RunView['metri
   sampleGrid.clear();
   gridStatus.textContent = 'No samples yet.';
   showError(null);
-  if (!same || id !== trainingRunId) {
-    summary = null;
-    fieldAsked = false;
-    lastHover = null;
-    inspector.clearModel();
-    kernelsBox.replaceChildren();
-    kernelsCaption.textContent = 'Loading the model…';
-    channelPicker.hidden = true;
-  }
+  if (!same || id !== trainingRunId) forgetModel('Loading the model…');
   return e;
+}
+
+/** No model on view any more (another run came on view, or the worker was replaced): its cards say why. */
+function forgetModel(why: string): void {
+  summary = null;
+  fieldAsked = false;
+  lastHover = null;
+  inspector.clearModel();
+  kernelsBox.replaceChildren();
+  kernelsCaption.textContent = why;
+  channelPicker.hidden = true;
 }
 
 /** One run's panel (training or a finished run), or the comparison of several runs' curves. */
@@ -380,6 +383,28 @@ function onHostMessage(m: HostMessage): void {
     case 'stop':
       if (m.runId === trainingRunId) requestStop();
       return;
+    case 'abandon':
+      if (m.runId === trainingRunId) restartWorker(m.reason, false);
+      if (onView(m.runId)) {
+        view = { ...view!, status: 'failed' };
+        showError(m.reason);
+        setStatus('failed');
+      }
+      return;
+    case 'dataset':
+      if (onView(m.runId)) showDatasetImages(m.images, m.error);
+      return;
+    case 'news':
+      // A run training elsewhere wrote more: its curves, grids and status follow.
+      if (m.runId === trainingRunId || curveOf(m.runId) < 0) return;
+      for (const point of m.metrics) chart.add(point, curveOf(m.runId));
+      if (onView(m.runId)) {
+        view = { ...view!, status: m.status };
+        setStatus(m.status === 'running' ? `step ${m.metrics.filter((p) => p.split === 'train').at(-1)?.step ?? m.step}/${experiment?.training.steps ?? '?'} (elsewhere)` : m.status);
+        const e = experiment;
+        if (e) for (const g of m.grids) void decodeGrid(g.png, e).then((images) => onView(m.runId) && addGrid(g.step, images)).catch(() => {});
+      }
+      return;
     case 'sample':
       void showRun(m.run, false);
       temperature = m.temperature;
@@ -431,26 +456,29 @@ function startWorker(): Worker {
   return w;
 }
 
-/** The worker cannot go on: the run it trained ends as failed, with the reason, and a fresh worker takes over. */
-function workerDied(reason: string): void {
+/**
+ * The worker cannot go on (or its run was given up by the host): a fresh worker takes over, and the run it trained
+ * ends as failed with the reason (told to the host unless the host ended it).
+ */
+function restartWorker(reason: string, tellHost: boolean): void {
   worker.terminate();
   worker = startWorker();
   if (trainingRunId) {
     const id = trainingRunId;
     trainingRunId = null;
     stopping = false;
-    toHost({ type: 'ended', runId: id, status: 'failed', step: 0, error: reason });
+    if (tellHost) toHost({ type: 'ended', runId: id, status: 'failed', step: 0, error: reason });
     if (onView(id)) view = { ...view!, status: 'failed' };
   }
   sampling = null;
-  summary = null;
-  fieldAsked = false;
-  inspector.clearModel();
-  kernelsBox.replaceChildren();
-  kernelsCaption.textContent = 'The model went with the worker: show the run again (Pixel Lab view) to inspect its last checkpoint.';
+  forgetModel('The model went with the worker: show the run again (Pixel Lab view) to inspect its last checkpoint.');
   showError(reason);
   setStatus(view?.status ?? 'idle');
-  toHost({ type: 'log', level: 'error', message: reason });
+  if (tellHost) toHost({ type: 'log', level: 'error', message: reason });
+}
+
+function workerDied(reason: string): void {
+  restartWorker(reason, true);
 }
 
 function onWorkerMessage(m: FromWorker): void {
@@ -460,7 +488,7 @@ function onWorkerMessage(m: FromWorker): void {
         backendLine.textContent = `${m.info.name} · ${m.info.adapter}`;
         const skipped = m.info.fallbacks.map((f) => `${f.name}: ${f.reason}`);
         fallbackNote.hidden = skipped.length === 0;
-        fallbackNote.textContent = `Running on ${m.info.name} — not used: ${skipped.join('; ')}.`;
+        fallbackNote.textContent = `Running on ${m.info.name}. Not used — ${skipped.join('; ')}.`;
       }
       if (m.runId === trainingRunId) toHost({ type: 'backend', runId: m.runId, info: m.info });
       return;
@@ -476,9 +504,16 @@ function onWorkerMessage(m: FromWorker): void {
       setStatus(status.dataset.status ?? 'ready');
       return;
     case 'field':
-      if (!onView(m.runId) || !summary) return;
-      inspector.setField(m.bits);
-      if (lastHover) hover(lastHover.hit, lastHover.grid);
+      if (!onView(m.runId) || !summary) {
+        fieldAsked = false; // for another run, or dropped: the next hover asks again
+        return;
+      }
+      if (m.bits) {
+        inspector.setField(m.bits);
+        if (lastHover) hover(lastHover.hit, lastHover.grid);
+      } else {
+        inspector.fieldUnavailable(m.why);
+      }
       return;
     case 'step':
       // The host writes every point; the chart shows it only if this run is on it.
@@ -501,6 +536,8 @@ function onWorkerMessage(m: FromWorker): void {
       if (m.runId === trainingRunId) {
         trainingRunId = null;
         stopping = false;
+        // A field put off while training can be computed now.
+        if (!inspector.hasField) fieldAsked = false;
       }
       if (onView(m.runId)) {
         view = { ...view!, status: m.status };
@@ -510,25 +547,38 @@ function onWorkerMessage(m: FromWorker): void {
       toHost(m);
       return;
     case 'sampling': {
+      if (m.done && sampling?.runId === m.runId) {
+        // Done, on view or not: the panel is free again (and the host hears of what it asked for).
+        if (sampling.fromHost) toHost({ type: 'sampled', runId: m.runId, count: m.images.count });
+        sampling = null;
+        setStatus(view?.status ?? 'idle');
+      }
       if (!onView(m.runId)) return;
       sampleGrid.show(m.images, m.done ? Infinity : m.upTo + 1);
       gridStatus.textContent = m.done ? `${m.images.count} new samples at temperature ${temperature.toFixed(2)}${keepRows ? `, completing ${keepRows} kept rows` : ''}.` : `drawing pixel ${m.upTo + 1} of ${m.images.height * m.images.width}…`;
-      if (m.done) {
-        const asked = sampling;
-        sampling = null;
-        setStatus(view?.status ?? 'ready');
-        if (asked?.fromHost) toHost({ type: 'sampled', runId: m.runId, count: m.images.count });
-      }
       return;
     }
     case 'gradient':
       if (m.request === hoverRequest) inspector.showGradient(m.values);
       return;
+    case 'log':
+      toHost(m);
+      return;
     case 'error': {
       // A request failed, and it alone: say why, and leave the panel usable.
       if (m.task === 'sample') sampling = null;
-      if (m.task === 'field') fieldAsked = false;
-      const what = { load: 'Loading the model', sample: 'Sampling', field: 'Computing the dependency field', gradient: 'The gradient map', train: 'Training' }[m.task];
+      if (m.task === 'gradient' || m.task === 'field') {
+        // Hover work: said in the inspector, for the latest hover only; never a notification per hover.
+        if (m.task === 'field') fieldAsked = false;
+        if (m.task === 'field' || m.request === hoverRequest) inspector.showFailure(m.task === 'field' ? `the structural map could not be computed: ${m.message}` : `the gradient map failed: ${m.message}`);
+        return;
+      }
+      if (m.task === 'sample' && m.message.startsWith('cancelled')) {
+        gridStatus.textContent = 'Sampling stopped: a training run started.';
+        setStatus(view?.status ?? 'idle');
+        return;
+      }
+      const what = { load: 'Loading the model', sample: 'Sampling', train: 'Training' }[m.task];
       const message = `${what} failed: ${m.message}`;
       if (m.task === 'sample' || m.task === 'load') gridStatus.textContent = message;
       if (m.task === 'load' || (m.task === 'sample' && !summary)) kernelsCaption.textContent = `No model on view: ${message}`;

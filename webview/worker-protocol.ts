@@ -45,7 +45,8 @@ export type WorkerTask = 'train' | 'load' | 'sample' | 'field' | 'gradient';
 export type FromWorker =
   | { readonly type: 'backend'; readonly runId: string; readonly info: BackendInfo }
   | { readonly type: 'model'; readonly runId: string; readonly summary: ModelSummary }
-  | { readonly type: 'field'; readonly runId: string; readonly bits: Uint32Array }
+  /** The field, or null with why it is not computed (too large, or not while training). */
+  | { readonly type: 'field'; readonly runId: string; readonly bits: Uint32Array | null; readonly why: string }
   | { readonly type: 'step'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly imagesPerSecond: number; readonly seconds: number }
   | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean }
   | { readonly type: 'samples'; readonly runId: string; readonly step: number; readonly images: ImageBatch; readonly png: Uint8Array }
@@ -55,6 +56,7 @@ export type FromWorker =
   | { readonly type: 'sampling'; readonly runId: string; readonly images: ImageBatch; readonly upTo: number; readonly done: boolean }
   | { readonly type: 'gradient'; readonly request: number; readonly values: Float32Array }
   /** A request failed; it alone: the worker goes on with the next. */
-  | { readonly type: 'error'; readonly task: WorkerTask; readonly message: string; readonly runId?: string }
+  | { readonly type: 'error'; readonly task: WorkerTask; readonly message: string; readonly runId?: string; readonly request?: number }
+  | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string }
   /** The worker cannot go on (its GPU device was lost): the page fails the run and starts a fresh worker. */
   | { readonly type: 'fatal'; readonly message: string };

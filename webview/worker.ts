@@ -14,7 +14,7 @@ import { gradientMap } from '../src/model/dependency';
 import { createModel } from '../src/model/index';
 import type { PixelModel } from '../src/model/model';
 import { sample } from '../src/model/sampling/index';
-import { createOptimizer, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../src/train/checkpoint';
+import { createOptimizer, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint, restoreModel } from '../src/train/checkpoint';
 import { failureMessage, trainLoop, trainSettings } from '../src/train/loop';
 import type { FromWorker, ModelSource, ToWorker, WorkerTask } from './worker-protocol';
 
@@ -28,6 +28,24 @@ let training: { runId: string; stop: boolean } | null = null;
 let pendingStop: string | null = null;
 let busy: Promise<void> = Promise.resolve();
 let latestGradient = 0;
+/** Gradient maps in flight (a model is disposed only after them). */
+let gradients: Promise<unknown> = Promise.resolve();
+/** Set when a run is to start: sampling in progress gives way. */
+let cancelSampling = false;
+
+class Cancelled extends Error {
+  constructor() {
+    super('cancelled: a training run started');
+  }
+}
+
+/**
+ * Images of up to this many values (64×64×3) get their structural field computed whole (it grows as the square:
+ * 18 MiB here) and kept by the page, for instant hovers; while training, only up to a tenth of that, so a hover never
+ * holds up the steps for long. Past it, the gradient map shows what a prediction depends on.
+ */
+const FIELD_LIMIT = 12_288;
+const FIELD_LIMIT_TRAINING = 4_096;
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
@@ -61,8 +79,17 @@ async function failureOf(error: unknown): Promise<string> {
 }
 
 function adopt(runId: string, model: PixelModel, experiment: Experiment): void {
-  if (current && current.model !== model) current.model.dispose();
+  const previous = current;
   current = { runId, model, experiment };
+  // A gradient map may still be reading the previous model: it goes once that is done.
+  if (previous && previous.model !== model) void gradients.then(() => previous.model.dispose());
+  announce();
+}
+
+/** Tell the page which model is on hand (after every load or sample: the page may have shown another run since). */
+function announce(): void {
+  if (!current) return;
+  const { model, runId } = current;
   const { height, width, channels } = model.config.image;
   post({ type: 'model', runId, summary: { type: model.config.type, height, width, channels, levels: model.head.levels, parameters: model.params.count, layers: model.params.layers } });
 }
@@ -70,10 +97,13 @@ function adopt(runId: string, model: PixelModel, experiment: Experiment): void {
 /** The model of a run: the one on hand if it is that run's, else restored from its checkpoint. */
 async function modelOf(source: ModelSource, fresh: boolean): Promise<PixelModel> {
   await useBackend(source.runId, source.backend, source.wasmPaths);
-  if (current?.runId === source.runId) return current.model;
+  if (current?.runId === source.runId) {
+    announce();
+    return current.model;
+  }
   if (source.checkpoint) {
-    const { model, optimizer } = await restoreCheckpoint(decodeCheckpoint(source.checkpoint));
-    optimizer.dispose();
+    // The model only: the optimiser's state is for training.
+    const model = restoreModel(decodeCheckpoint(source.checkpoint));
     adopt(source.runId, model, source.experiment);
     return model;
   }
@@ -151,6 +181,7 @@ async function load(m: Extract<ToWorker, { type: 'load' }>): Promise<void> {
 }
 
 async function draw(m: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
+  cancelSampling = false;
   const model = await modelOf(m, false);
   const { height, width, channels } = model.config.image;
   const batch = (data: Uint8Array) => ({ data: data.slice(), count: m.count, height, width, channels });
@@ -162,6 +193,7 @@ async function draw(m: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
     prefix: m.prefix && m.keepRows > 0 ? { images: m.prefix, rows: m.keepRows } : undefined,
     // About one picture a frame: the grid fills in pixel by pixel.
     onPixel: async (i, j, drawn) => {
+      if (cancelSampling) throw new Cancelled();
       const now = performance.now();
       if (now - lastPost < 16) return;
       lastPost = now;
@@ -174,14 +206,25 @@ async function draw(m: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
 
 async function field(m: Extract<ToWorker, { type: 'field' }>): Promise<void> {
   if (!current || current.runId !== m.runId) throw new Error('no model is loaded for this run');
-  const bits = current.model.field().bits;
-  post({ type: 'field', runId: m.runId, bits }, [bits.buffer]);
+  const { height, width, channels } = current.model.config.image;
+  const size = height * width * channels;
+  const limit = training ? FIELD_LIMIT_TRAINING : FIELD_LIMIT;
+  if (size > limit) {
+    const why = size > FIELD_LIMIT ? `images of ${size.toLocaleString('en')} values are past the ${FIELD_LIMIT.toLocaleString('en')} it is computed for` : 'it is computed for a model this size once training stops';
+    post({ type: 'field', runId: m.runId, bits: null, why });
+    return;
+  }
+  // A copy: the model keeps its own for later requests.
+  const bits = current.model.field().bits.slice();
+  post({ type: 'field', runId: m.runId, bits, why: '' }, [bits.buffer]);
 }
 
 async function gradient(m: Extract<ToWorker, { type: 'gradient' }>): Promise<void> {
   // Only the newest hover matters: older requests still waiting are skipped.
   if (m.request < latestGradient || !current) return;
-  const values = await gradientMap(current.model, m.image, { i: m.i, j: m.j, c: m.c });
+  const map = gradientMap(current.model, m.image, { i: m.i, j: m.j, c: m.c });
+  gradients = gradients.then(() => map.catch(() => {}));
+  const values = await map;
   post({ type: 'gradient', request: m.request, values }, [values.buffer]);
 }
 
@@ -209,9 +252,11 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     return;
   }
   if (m.type === 'gradient') latestGradient = Math.max(latestGradient, m.request);
+  if (m.type === 'train') cancelSampling = true;
   const task: WorkerTask = m.type;
   const runId = 'runId' in m ? m.runId : undefined;
-  const fail = (error: unknown) => post({ type: 'error', task, message: error instanceof Error ? error.message : String(error), ...(runId ? { runId } : {}) });
+  const request = m.type === 'gradient' ? m.request : undefined;
+  const fail = (error: unknown) => post({ type: 'error', task, message: error instanceof Error ? error.message : String(error), ...(runId ? { runId } : {}), ...(request !== undefined ? { request } : {}) });
   // Gradient maps and fields answer between training steps; everything else waits its turn. A failure fails only
   // its own request: the queue is never left rejected.
   if (m.type === 'gradient' || (m.type === 'field' && training)) perform(m).catch(fail);
@@ -220,7 +265,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
 
 self.addEventListener('securitypolicyviolation', (e) => {
   const v = e as SecurityPolicyViolationEvent;
-  post({ type: 'error', task: 'load', message: `blocked by the content security policy: ${v.violatedDirective} ${v.blockedURI}` });
+  post({ type: 'log', level: 'error', message: `the worker was blocked by the content security policy: ${v.violatedDirective} ${v.blockedURI}` });
 });
 
 tf.env().set('PROD', true);

@@ -39,13 +39,15 @@ export interface SelectOptions {
 /** Names of GPU drivers that are CPU emulations: correct, but far slower than wasm for these models. */
 const SOFTWARE_GPU = /swiftshader|llvmpipe|lavapipe|softpipe|basic render|software rasterizer|software adapter/i;
 
-/** A sentence naming the software GPU, or null for a real one. */
+/** What the software GPU is called ("SwiftShader", "llvmpipe", …), or null for a real GPU. */
 export function softwareGpu(description: string, isFallbackAdapter = false): string | null {
   const named = SOFTWARE_GPU.exec(description)?.[0];
-  if (!named && !isFallbackAdapter) return null;
-  const what = named ? (/swiftshader/i.test(named) ? 'SwiftShader' : named) : 'a fallback adapter';
-  return `it runs on ${what}, a CPU emulation of a GPU, about 30× slower than wasm for these models (name this backend in the experiment's "training.backend" to use it anyway)`;
+  if (named) return /swiftshader/i.test(named) ? 'SwiftShader' : named;
+  return isFallbackAdapter ? 'a software fallback adapter' : null;
 }
+
+const skippedSoftware = (what: string, software: string, name: BackendName) =>
+  `its ${what} is ${software}, a CPU emulation of a GPU, about 30× slower than wasm for these models ("backend": "${name}" uses it anyway)`;
 
 /** Try the backends in order (from the preferred one on, when one is named) and switch TF.js to the first that works. */
 export async function selectBackend(preference: BackendPreference = 'auto', options: SelectOptions = {}): Promise<BackendChoice> {
@@ -86,7 +88,7 @@ async function unavailableBecause(name: BackendName, auto: boolean): Promise<str
       const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
       const text = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ');
       const software = softwareGpu(text, Boolean((adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter || info?.isFallbackAdapter));
-      return auto && software ? `WebGPU ${software}` : null;
+      return auto && software ? skippedSoftware('adapter', software, 'webgpu') : null;
     } catch (error) {
       return `requesting a WebGPU adapter failed: ${(error as Error).message}`;
     }
@@ -97,7 +99,7 @@ async function unavailableBecause(name: BackendName, auto: boolean): Promise<str
     const renderer = webglRenderer();
     if (renderer === null) return 'no WebGL 2 context could be created here';
     const software = softwareGpu(renderer);
-    return software ? `WebGL ${software}` : null;
+    return software ? skippedSoftware('renderer', software, 'webgl') : null;
   }
   return null;
 }

@@ -105,7 +105,9 @@ export function loadImages(e: Experiment, experimentFile: string, experimentText
   if (e.data.dataset === 'idx' || e.data.dataset === 'folder') {
     const target = path.resolve(dir, e.data.path!);
     const wantFolder = e.data.dataset === 'folder';
-    if (!existsSync(target) || statSync(target).isDirectory() !== wantFolder) {
+    const stat = existsSync(target) ? statSync(target) : null;
+    // Only regular files and folders: opening a FIFO or a device could block for good.
+    if (!(wantFolder ? stat?.isDirectory() : stat?.isFile())) {
       const what = wantFolder ? 'folder' : 'file';
       throw new ExperimentError(experimentFile, [problemAt(experimentText, 'data.path', `data.path: no such ${what}: ${target}`)]);
     }

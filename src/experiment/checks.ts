@@ -3,7 +3,7 @@
  * file's header says how many channels its images have), the model must fit the images it will see, and training
  * must fit in memory. Each problem is a JSON path and a message; the parser places them in the file.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readIdxImageShape } from '../data/idx-file';
 import { configProblems, type ImageShape } from '../model/config';
@@ -12,13 +12,28 @@ import { DATASET_SHAPES, type DatasetName, type Experiment, modelConfigOf } from
 
 export type PathProblem = [path: string, message: string];
 
+/**
+ * The experiment file that data paths are relative to: the file itself, except for a run folder's snapshot
+ * (experiment.pixel.json beside run.json), whose paths are relative to the experiment it was copied from.
+ */
+export function dataPathsBase(experimentFile: string): string {
+  if (path.basename(experimentFile) !== 'experiment.pixel.json') return experimentFile;
+  try {
+    const info = JSON.parse(readFileSync(path.join(path.dirname(experimentFile), 'run.json'), 'utf8')) as { experimentFile?: unknown };
+    return typeof info?.experimentFile === 'string' && info.experimentFile ? info.experimentFile : experimentFile;
+  } catch {
+    return experimentFile;
+  }
+}
+
 /** The shape of the dataset's own images: the bundled ones', or an IDX file's header; with the problems met. */
 export function datasetShape(data: { dataset: DatasetName; path?: string }, experimentFile: string): { shape?: ImageShape; problems: PathProblem[] } {
   if (data.dataset !== 'idx' && data.dataset !== 'folder') return { shape: DATASET_SHAPES[data.dataset], problems: [] };
-  const target = path.resolve(path.dirname(path.resolve(experimentFile)), data.path ?? '');
+  const target = path.resolve(path.dirname(path.resolve(dataPathsBase(experimentFile))), data.path ?? '');
   const wantFolder = data.dataset === 'folder';
-  const kind = existsSync(target) ? (statSync(target).isDirectory() ? 'folder' : 'file') : null;
-  if (kind !== (wantFolder ? 'folder' : 'file')) return { problems: [['data.path', `data.path: no such ${wantFolder ? 'folder' : 'file'}: ${target}`]] };
+  // Only regular files and folders: opening a FIFO or a device (/dev/stdin, say) could block for good.
+  const stat = existsSync(target) ? statSync(target) : null;
+  if (!(wantFolder ? stat?.isDirectory() : stat?.isFile())) return { problems: [['data.path', `data.path: no such ${wantFolder ? 'folder' : 'file'}: ${target}`]] };
   if (wantFolder) return { shape: DATASET_SHAPES.folder, problems: [] };
   try {
     const { height, width, channels } = readIdxImageShape(target);

@@ -42,8 +42,14 @@ export function positionIn(text: string): At {
       if (lineStarts[mid] <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { message, line: lo + 1, column: offset - lineStarts[lo] + 1, offset, length, path };
+    return { message: oneLine(message), line: lo + 1, column: offset - lineStarts[lo] + 1, offset, length, path };
   };
+}
+
+/** Each problem is one line of output (`file:line:column: message`): line breaks from the file (in a key, a path)
+ *  are written as JSON escapes. */
+function oneLine(message: string): string {
+  return message.replace(/[\r\n\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 /** The node at a JSON path, else the nearest enclosing one that exists, else the whole document. */
@@ -113,7 +119,7 @@ export function schemaProblem(e: ErrorObject, tree: Node, at: At): ExperimentPro
       const key = params.additionalProperty as string;
       const property = node.children?.find((p) => p.children?.[0]?.value === key)?.children?.[0] ?? node;
       const allowed = Object.keys(propertiesAt(segments));
-      return at(property.offset, property.length, path ? `${path}.${key}` : key, `unknown key "${key}" in ${where}; expected one of: ${allowed.join(', ')}`);
+      return at(property.offset, property.length, path ? `${path}.${key}` : key, `unknown key ${JSON.stringify(key)} in ${where}; expected one of: ${allowed.join(', ')}`);
     }
     case 'required':
       return at(node.offset, 1, path, `${where} is missing "${params.missingProperty as string}"${segments[0] === 'data' && params.missingProperty === 'path' ? ' (the file or folder to read, for idx and folder datasets)' : ''}`);

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { RunFolder } from '../runs/run-folder';
 import { newExperimentText } from './new-experiment';
 import { PANEL_TYPE, PixelLabPanel } from './panel';
-import { markInterruptedRuns, retargetRuns } from './runs';
+import { findRuns, markInterruptedRuns, retargetRuns } from './runs';
 import { TrainingController } from './training';
 import { ExperimentItem, ExperimentsTree, RunItem } from './tree';
 
@@ -18,11 +18,11 @@ export function activate(context: vscode.ExtensionContext): void {
   // eslint-disable-next-line prefer-const
   let training: TrainingController;
   const tree = new ExperimentsTree((dir) => training?.liveStep(dir) ?? null);
-  training = new TrainingController(panel, log, () => tree.refresh());
+  training = new TrainingController(panel, log, () => tree.refresh(), context.extensionUri.fsPath);
   // Runs whose trainer died (a window reloaded or closed mid-run, a killed CLI) are recorded as interrupted.
   const sweep = () => {
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
-      for (const dir of markInterruptedRuns(folder.uri.fsPath)) log.appendLine(`${dir}: its trainer is gone; marked interrupted (resume it from its last checkpoint)`);
+      for (const dir of markInterruptedRuns(findRuns(folder.uri.fsPath))) log.appendLine(`${dir}: its trainer is gone; marked interrupted (resume it from its last checkpoint)`);
     }
   };
   try {
@@ -33,13 +33,14 @@ export function activate(context: vscode.ExtensionContext): void {
   const watcher = vscode.workspace.createFileSystemWatcher('**/{*.pixel.json,run.json}');
   context.subscriptions.push(log, training, watcher, vscode.window.registerTreeDataProvider('pixelLab.experiments', tree));
   for (const event of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) context.subscriptions.push(event(() => tree.refresh()));
-  // Runs belong to their experiment file: when it is renamed or moved in VS Code, its runs follow it.
+  // Runs belong to their experiment file: when it (or its folder) is renamed or moved in VS Code, its runs follow it.
   context.subscriptions.push(
     vscode.workspace.onDidRenameFiles((e) => {
+      const runs = (vscode.workspace.workspaceFolders ?? []).flatMap((f) => findRuns(f.uri.fsPath));
       for (const { oldUri, newUri } of e.files) {
-        if (!oldUri.fsPath.endsWith('.pixel.json')) continue;
+        // An experiment file, or a folder holding some: the runs that recorded the old path record the new one.
         try {
-          retargetRuns(oldUri.fsPath, newUri.fsPath);
+          retargetRuns(runs, oldUri.fsPath, newUri.fsPath);
         } catch (error) {
           log.appendLine(`following ${oldUri.fsPath} → ${newUri.fsPath}: ${(error as Error).message}`);
         }
@@ -86,9 +87,32 @@ export function activate(context: vscode.ExtensionContext): void {
       }),
     );
 
+  /** Where to train: the panel (this window's GPU), or this machine's pixel-lab / PyTorch in a child process. */
+  const TRAIN_ON = [
+    { label: 'In the panel', description: 'WebGPU on this window\'s GPU, else WebGL or wasm', value: 'panel' },
+    { label: 'On this machine with pixel-lab', description: 'the Node CLI: WebGPU through Dawn where there is a GPU, else wasm', value: 'cli' },
+    { label: 'On this machine with PyTorch', description: 'the PyTorch twin (python3 -m pixel_lab.train; CUDA where there is one)', value: 'pytorch' },
+  ] as const;
+  type TrainOn = (typeof TRAIN_ON)[number]['value'];
+  const trainWhere = async (file: string, where: TrainOn) => (where === 'panel' ? training.train(file) : training.trainOnHost(file, where));
+  const askWhere = async (): Promise<TrainOn | undefined> => {
+    const last = context.workspaceState.get<TrainOn>('pixelLab.lastTrainOn', 'panel');
+    const items = [...TRAIN_ON].sort((a, b) => (a.value === last ? -1 : b.value === last ? 1 : 0));
+    const chosen = (await vscode.window.showQuickPick(items, { placeHolder: 'Where should this run train? (setting pixelLab.trainOn makes a choice the default)' }))?.value;
+    if (chosen) await context.workspaceState.update('pixelLab.lastTrainOn', chosen);
+    return chosen;
+  };
   command('pixelLab.trainExperiment', async (item?: ExperimentItem | vscode.Uri) => {
     const file = await pickExperiment(item);
-    if (file) await training.train(file);
+    if (!file) return;
+    const setting = vscode.workspace.getConfiguration('pixelLab').get<TrainOn | 'ask'>('trainOn', 'panel');
+    const where = setting === 'ask' ? await askWhere() : setting;
+    if (where) await trainWhere(file, where);
+  });
+  command('pixelLab.trainExperimentOn', async (item?: ExperimentItem | vscode.Uri) => {
+    const file = await pickExperiment(item);
+    const where = file && (await askWhere());
+    if (file && where) await trainWhere(file, where);
   });
   command('pixelLab.stopTraining', () => training.stop());
   command('pixelLab.resumeRun', async (item?: RunItem) => {

@@ -7,6 +7,8 @@ import { type HostMessage, type PanelMessage, validatePanelMessage } from '../pr
 import { makeNonce, panelHtml } from './html';
 
 export const PANEL_TYPE = 'pixelLab.panel';
+/** How long the panel's page may take to load before a command says so. */
+const READY_MS = 60_000;
 
 export class PixelLabPanel {
   private panel: vscode.WebviewPanel | null = null;
@@ -24,14 +26,22 @@ export class PixelLabPanel {
     return this.panel !== null;
   }
 
-  /** Open (or reveal) the panel and wait until its page is ready for messages. */
+  /** Open (or reveal) the panel and wait until its page is ready for messages (or say it never got ready). */
   async open(): Promise<void> {
     if (this.panel) {
       this.panel.reveal(undefined, true);
     } else {
       this.adopt(vscode.window.createWebviewPanel(PANEL_TYPE, 'Pixel Lab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.options()));
     }
-    await this.ready;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the Pixel Lab panel did not load within ${READY_MS / 1000} s (see the Pixel Lab log; close the panel and try again)`)), READY_MS);
+    });
+    try {
+      await Promise.race([this.ready, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Take over a panel VS Code restored after a reload. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadImagesOffThread, type OffThreadOptions } from '../data/load-off-thread';
 import { type LoadedImages, loadImages } from '../data/node-load';
 import { testImageSubset } from '../data/test-images';
+import { datasetShape } from '../experiment/checks';
 import { type Experiment, ExperimentError, imageShape, parseExperiment } from '../experiment/experiment';
 import type { ImageBatch, Metric, RunStatus, RunView } from '../protocol';
 import { effectiveStatus, RunFolder, type RunInfo } from '../runs/run-folder';
@@ -52,47 +53,82 @@ export function runsBeside(folder: string): RunEntry[] {
   return entries;
 }
 
-/**
- * The runs of an experiment file, newest first: the runs beside it that record this file as theirs (runs belong to
- * their file, not to its "name", so two files made from one example never share runs and renaming "name" loses
- * nothing), and runs whose file is gone that were started under this file's experiment name (a file moved or
- * renamed behind VS Code's back).
- */
-export function listRuns(experimentFile: string): RunEntry[] {
-  const file = path.resolve(experimentFile);
-  const name = experimentName(file);
-  return runsBeside(path.dirname(file))
-    .filter((r) => path.resolve(r.info.experimentFile) === file || (!existsSync(r.info.experimentFile) && r.info.experiment === name))
-    .sort((a, b) => (a.info.startedAt < b.info.startedAt ? 1 : a.info.startedAt > b.info.startedAt ? -1 : b.dir.localeCompare(a.dir)));
-}
-
-/**
- * Record as interrupted every run under `root` (searched down to the runs folders beside experiment files) that says
- * "running" but whose trainer is gone; returns their folders.
- */
-export function markInterruptedRuns(root: string, depth = 4): string[] {
-  const marked: string[] = [];
+/** Every run in the folders under `root` (down to `depth` levels), wherever its experiment file is now. */
+export function findRuns(root: string, depth = 4): RunEntry[] {
+  const found: RunEntry[] = [];
   const visit = (folder: string, left: number) => {
-    for (const r of runsBeside(folder)) {
-      if (r.info.status !== 'running' || r.status !== 'interrupted') continue;
-      RunFolder.open(r.dir).update({ status: 'interrupted', owner: undefined, error: r.info.error ?? `its trainer stopped without ending it; the last checkpoint is at step ${r.info.step}` });
-      marked.push(r.dir);
-    }
+    found.push(...runsBeside(folder));
     if (left === 0) return;
-    for (const d of readdirSync(folder, { withFileTypes: true })) {
+    let entries: import('node:fs').Dirent[] = [];
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return; // unreadable: nothing of ours there
+    }
+    for (const d of entries) {
       if (d.isDirectory() && !d.name.startsWith('.') && d.name !== 'node_modules' && d.name !== 'runs') visit(path.join(folder, d.name), left - 1);
     }
   };
   visit(root, depth);
+  return found;
+}
+
+const newestFirst = (a: RunEntry, b: RunEntry) => (a.info.startedAt < b.info.startedAt ? 1 : a.info.startedAt > b.info.startedAt ? -1 : b.dir.localeCompare(a.dir));
+
+/**
+ * The runs of each experiment file, newest first: the runs that record the file as theirs, wherever their folder is
+ * (runs belong to their file, not to its "name": two files made from one example never share runs, renaming "name"
+ * loses nothing, and a file moved to another folder keeps its runs), and runs whose recorded file is gone that sit
+ * beside a file of the same experiment name (a file renamed or moved behind VS Code's back).
+ */
+export function groupRuns(runs: readonly RunEntry[], experimentFiles: readonly string[]): Map<string, RunEntry[]> {
+  const files = experimentFiles.map((f) => path.resolve(f));
+  const groups = new Map<string, RunEntry[]>(files.map((f) => [f, []]));
+  for (const r of runs) {
+    const own = path.resolve(r.info.experimentFile);
+    if (groups.has(own)) {
+      groups.get(own)!.push(r);
+    } else if (!existsSync(own)) {
+      const beside = path.dirname(path.dirname(path.dirname(r.dir))); // <folder>/runs/<name>/<run>
+      const adoptive = files.find((f) => path.dirname(f) === beside && experimentName(f) === r.info.experiment);
+      if (adoptive) groups.get(adoptive)!.push(r);
+    }
+  }
+  for (const list of groups.values()) list.sort(newestFirst);
+  return groups;
+}
+
+/** The runs of one experiment file, among the runs beside it (see groupRuns; the tree looks workspace-wide). */
+export function listRuns(experimentFile: string): RunEntry[] {
+  const file = path.resolve(experimentFile);
+  return groupRuns(runsBeside(path.dirname(file)), [file]).get(file)!;
+}
+
+/**
+ * Record as interrupted every run in `runs` that says "running" but whose trainer is gone (never one whose trainer
+ * process lives on this machine); returns their folders.
+ */
+export function markInterruptedRuns(runs: readonly RunEntry[]): string[] {
+  const marked: string[] = [];
+  for (const r of runs) {
+    if (r.info.status !== 'running' || r.status !== 'interrupted') continue;
+    RunFolder.open(r.dir).update({ status: 'interrupted', owner: undefined, error: r.info.error ?? `its trainer stopped without ending it; the last checkpoint is at step ${r.info.step}` });
+    marked.push(r.dir);
+  }
   return marked;
 }
 
-/** After an experiment file was renamed or moved, its runs record the new path. */
-export function retargetRuns(from: string, to: string): number {
+/**
+ * After an experiment file (or a folder holding experiment files) was renamed or moved, the runs that recorded
+ * the old path record the new one; returns how many.
+ */
+export function retargetRuns(runs: readonly RunEntry[], from: string, to: string): number {
+  const old = path.resolve(from);
   let moved = 0;
-  for (const r of runsBeside(path.dirname(path.resolve(from)))) {
-    if (path.resolve(r.info.experimentFile) !== path.resolve(from)) continue;
-    RunFolder.open(r.dir).update({ experimentFile: path.resolve(to) });
+  for (const r of runs) {
+    const own = path.resolve(r.info.experimentFile);
+    if (own !== old && !own.startsWith(old + path.sep)) continue;
+    RunFolder.open(r.dir).update({ experimentFile: path.join(path.resolve(to), path.relative(old, own)) });
     moved++;
   }
   return moved;
@@ -116,8 +152,11 @@ export interface PreparedExperiment {
 /** Parse an experiment and (when `withImages`) load its images; throws ExperimentError with positions. */
 export function prepareExperiment(file: string, text: string, withImages: boolean): PreparedExperiment {
   const parsed = parseExperiment(text, file);
-  const needImages = withImages || parsed.data.dataset === 'idx';
-  return prepared(parsed, text, needImages ? loadImages(parsed, file, text) : null, withImages);
+  if (withImages) return prepared(parsed, text, loadImages(parsed, file, text), true);
+  // An IDX file's header gives its images' shape: the file itself is not read.
+  const own = parsed.data.dataset === 'idx' ? datasetShape(parsed.data, file).shape : undefined;
+  const experiment: Experiment = { ...parsed, data: { ...parsed.data, ...imageShape(parsed, own) } };
+  return { experiment, text, images: null, warnings: [] };
 }
 
 /**
@@ -143,12 +182,11 @@ export function runCurves(run: RunFolder): Metric[] {
 
 /**
  * Everything the panel needs to show a run from disk; without `withFiles` (a comparison, which draws curves only),
- * its sample grids and checkpoint are not read.
+ * its sample grids, checkpoint and dataset images are not read. The dataset's test images are loaded off the
+ * host's thread (a folder of photos takes long to decode) and kept for the next show of the same data.
  */
-export function runView(run: RunFolder, withFiles = true): RunView {
+export async function runView(run: RunFolder, withFiles = true): Promise<RunView> {
   const info = run.info;
-  let dataset: ImageBatch | null = null;
-  let datasetError: string | undefined;
   const text = readFileSync(run.experimentFile, 'utf8');
   let experiment: Experiment;
   try {
@@ -160,13 +198,7 @@ export function runView(run: RunFolder, withFiles = true): RunView {
   const grids = withFiles
     ? run.sampleFiles().map((file) => ({ step: Number(/step-(\d+)\.png$/.exec(file)![1]), png: new Uint8Array(readFileSync(file)) }))
     : [];
-  if (withFiles) {
-    try {
-      dataset = testImages(prepareExperiment(info.experimentFile, text, true), 16);
-    } catch (error) {
-      datasetError = (error as Error).message.split('\n')[0];
-    }
-  }
+  const cached = withFiles ? datasets.get(datasetKey(info.experimentFile, experiment)) : undefined;
   return {
     runId: run.dir,
     name: `${info.experiment} · ${path.basename(run.dir)}`,
@@ -178,9 +210,29 @@ export function runView(run: RunFolder, withFiles = true): RunView {
     grids,
     experiment: JSON.stringify(experiment),
     checkpoint: withFiles ? (run.readBestCheckpoint()?.bytes ?? null) : null,
-    dataset,
-    ...(datasetError ? { datasetError } : {}),
+    dataset: cached ?? null,
   };
+}
+
+const datasets = new Map<string, ImageBatch>();
+const datasetKey = (file: string, experiment: Experiment) => JSON.stringify([path.resolve(path.dirname(file)), experiment.data]);
+
+/**
+ * A run's first 16 test images (loaded off the host's thread, then kept for the next show of the same data), or
+ * why its data set cannot be read (moved, deleted, changed). The panel shows the run first and gets these after.
+ */
+export async function runDataset(run: RunFolder): Promise<{ images: ImageBatch | null; error?: string }> {
+  const info = run.info;
+  try {
+    const text = readFileSync(run.experimentFile, 'utf8');
+    const prepared = await prepareExperimentOffThread(info.experimentFile, text);
+    const images = testImages(prepared, 16)!;
+    if (datasets.size > 16) datasets.clear();
+    datasets.set(datasetKey(info.experimentFile, prepared.experiment), images);
+    return { images };
+  } catch (error) {
+    return { images: null, error: (error as Error).message.split('\n')[0] };
+  }
 }
 
 /** The first `count` test images of a prepared experiment (the split training uses), as bytes. */

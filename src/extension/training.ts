@@ -11,17 +11,22 @@
  * running, and the extension never stays busy.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ExperimentError } from '../experiment/experiment';
 import type { BackendPreference, PanelMessage, RunStatus } from '../protocol';
 import { HEARTBEAT_MS, RunFolder, runsFolderOf } from '../runs/run-folder';
+import { RunFollower } from './follow';
+import { HostRun, hostCommand, type HostTrainer } from './host-run';
 import type { PixelLabPanel } from './panel';
-import { type PreparedExperiment, prepareExperimentOffThread, runCurves, runView } from './runs';
+import { type PreparedExperiment, prepareExperimentOffThread, runCurves, runDataset, runView } from './runs';
 
 /** How long the panel may take to accept a run, and (by default) to report its first step. */
 const ACCEPT_MS = 30_000;
 const FIRST_STEP_SECONDS = 300;
+/** A day: a longer delay would overflow Node's timers (which then fire at once). */
+const MAX_FIRST_STEP_SECONDS = 86_400;
 
 interface Active {
   readonly run: RunFolder;
@@ -33,7 +38,8 @@ interface Active {
   /** Step last reported by the panel. */
   step: number;
   backend: string;
-  /** Whether the panel has reported a step of this run yet. */
+  /** Whether the panel has taken the run, and reported a step of it. */
+  started: boolean;
   stepped: boolean;
   stopping: boolean;
   readonly timers: NodeJS.Timeout[];
@@ -43,6 +49,10 @@ interface Active {
 
 export class TrainingController implements vscode.Disposable {
   private active: Active | null = null;
+  /** A run training on this machine in a child process (see trainOnHost). */
+  private hostRun: HostRun | null = null;
+  /** Runs on view that train elsewhere, followed from their files. */
+  private followers: RunFollower[] = [];
   /** The experiment whose images are being loaded, before its run starts. */
   private loading: string | null = null;
   private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
@@ -53,6 +63,8 @@ export class TrainingController implements vscode.Disposable {
     private readonly panel: PixelLabPanel,
     private readonly log: vscode.OutputChannel,
     private readonly changed: () => void,
+    /** The extension's folder (for the CLI bundle and the PyTorch twin it ships). */
+    private readonly extensionRoot = path.join(__dirname, '..'),
   ) {
     this.status.command = 'pixelLab.openPanel';
     this.disposables.push(this.status, panel.onMessage((m) => this.onPanelMessage(m)), panel.onClose(() => this.onPanelClosed()));
@@ -93,8 +105,66 @@ export class TrainingController implements vscode.Disposable {
     await this.launch(run, run.info.experimentFile, prepared, checkpoint, prepared.experiment.training.backend);
   }
 
+  /**
+   * Train on this machine in a child process (the CLI, or the PyTorch twin) instead of in the panel; the panel
+   * follows the run from its files.
+   */
+  async trainOnHost(file: string, trainer: HostTrainer): Promise<void> {
+    if (this.hostRun) {
+      void vscode.window.showWarningMessage(`A run is already training on this machine (process ${this.hostRun.pid}): stop it first.`);
+      return;
+    }
+    const root = this.extensionRoot;
+    const python = vscode.workspace.getConfiguration('pixelLab').get<string>('python', 'python3');
+    const name = path.basename(file).replace(/\.pixel\.json$/, '');
+    const who = trainer === 'cli' ? 'pixel-lab' : 'PyTorch';
+    let settle: () => void = () => {};
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 49);
+    status.text = `$(loading~spin) Pixel Lab: ${name} starting on this machine (${who})…`;
+    status.command = 'pixelLab.openPanel';
+    status.show();
+    this.log.appendLine(`${name}: training on this machine with ${who}`);
+    const host: HostRun = new HostRun(trainer, file, hostCommand(trainer, file, root, python), {
+      onRun: (run) => {
+        status.text = `$(loading~spin) Pixel Lab: ${name} training on this machine (${who})`;
+        this.changed();
+        void this.show(run.dir).catch((e: Error) => this.log.appendLine(`showing ${run.dir}: ${e.message}`));
+      },
+      onLine: (line) => this.log.appendLine(`${name} (${who}): ${line}`),
+      onExit: ({ status: ended, reason }) => {
+        this.hostRun = null;
+        status.dispose();
+        settle();
+        this.changed();
+        if (ended === 'failed') {
+          void vscode.window.showErrorMessage(`Pixel Lab: ${name} failed on this machine: ${reason ?? 'see the log'}`, 'Show Log').then((c) => c && this.log.show());
+        } else {
+          void vscode.window.showInformationMessage(`Pixel Lab: ${name} ${ended} on this machine (${who}).`);
+        }
+      },
+    });
+    this.hostRun = host;
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pixel Lab: training ${name} on this machine (${who})`, cancellable: true }, (_progress, token) => {
+      token.onCancellationRequested(() => host.stop());
+      return done;
+    });
+  }
+
   async stop(): Promise<void> {
+    if (!this.active && this.hostRun) {
+      this.hostRun.stop();
+      void vscode.window.showInformationMessage('Stopping the run on this machine after its current step…');
+      return;
+    }
     const active = this.active;
+    const elsewhere = this.followers.map((f) => f.run.info).find((i) => i.status === 'running' && i.owner?.host === hostname());
+    if (!active && elsewhere?.owner) {
+      // A run on view that a process of this machine trains (pixel-lab in a terminal, torchrun): ask it to stop.
+      process.kill(elsewhere.owner.pid, 'SIGINT');
+      void vscode.window.showInformationMessage(`Asked process ${elsewhere.owner.pid} to stop ${elsewhere.experiment} after its current step.`);
+      return;
+    }
     if (!active) {
       void vscode.window.showInformationMessage('No run is training.');
       return;
@@ -107,12 +177,30 @@ export class TrainingController implements vscode.Disposable {
   async show(runDir: string): Promise<void> {
     // The panel's worker holds one model: while it trains, the panel stays with that run (runs can be compared).
     if (this.busyWith(runDir)) return;
-    await this.panel.post({ type: 'show', run: runView(RunFolder.open(runDir)) });
+    const run = RunFolder.open(runDir);
+    const view = await runView(run);
+    if (this.busyWith(runDir)) return; // a run started meanwhile
+    await this.panel.post({ type: 'show', run: view });
+    this.follow(view.status === 'running' && run.dir !== this.active?.run.dir ? [run] : []);
+    if (!view.dataset) await this.panel.post({ type: 'dataset', runId: run.dir, ...(await runDataset(run)) });
+  }
+
+  /** Follow runs training elsewhere (a terminal, torchrun, another window) from their files; stop following others. */
+  private follow(runs: RunFolder[]): void {
+    for (const f of this.followers) f.close();
+    this.followers = runs.map(
+      (run) =>
+        new RunFollower(run, (news) => {
+          void this.panel.post({ type: 'news', runId: run.dir, ...news }).catch(() => {});
+          if (news.status !== 'running') this.changed();
+        }),
+    );
   }
 
   async sample(runDir: string): Promise<void> {
     if (this.busyWith(null)) return;
-    const view = runView(RunFolder.open(runDir));
+    const view = await runView(RunFolder.open(runDir));
+    if (this.busyWith(null)) return;
     if (!view.checkpoint) {
       void vscode.window.showErrorMessage('This run has no checkpoint yet: nothing to sample from.');
       return;
@@ -120,10 +208,13 @@ export class TrainingController implements vscode.Disposable {
     const experiment = JSON.parse(view.experiment) as { sampling: { count: number; temperature: number }; training: { seed: number } };
     vscode.window.setStatusBarMessage(`$(loading~spin) Pixel Lab: sampling from ${view.name}…`, 5000);
     await this.panel.post({ type: 'sample', run: view, count: experiment.sampling.count, temperature: experiment.sampling.temperature, seed: experiment.training.seed, keepRows: 0 });
+    if (!view.dataset) await this.panel.post({ type: 'dataset', runId: view.runId, ...(await runDataset(RunFolder.open(runDir))) });
   }
 
   async compare(runDirs: string[]): Promise<void> {
-    await this.panel.post({ type: 'compare', runs: runDirs.map((d) => runView(RunFolder.open(d), false)) });
+    const views = await Promise.all(runDirs.map((d) => runView(RunFolder.open(d), false)));
+    await this.panel.post({ type: 'compare', runs: views });
+    this.follow(views.filter((v) => v.status === 'running' && v.runId !== this.active?.run.dir).map((v) => RunFolder.open(v.runId)));
   }
 
   /** True (and the user told why) when a run other than `allowed` is training. */
@@ -186,10 +277,11 @@ export class TrainingController implements vscode.Disposable {
 
   private async launch(run: RunFolder, file: string, prepared: PreparedExperiment, checkpoint: Uint8Array | null, backend: BackendPreference): Promise<void> {
     const { experiment } = prepared;
+    this.follow([]);
     const steps = experiment.training.steps;
     let settle: () => void = () => {};
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const active: Active = { run, file, steps, name: experiment.name, lastCheckpoint: run.info.step, step: run.info.step, backend: '', stepped: false, stopping: false, timers: [], settle, report: () => {} };
+    const active: Active = { run, file, steps, name: experiment.name, lastCheckpoint: run.info.step, step: run.info.step, backend: '', started: false, stepped: false, stopping: false, timers: [], settle, report: () => {} };
     this.active = active;
     this.changed();
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pixel Lab: training ${experiment.name}`, cancellable: true }, (progress, token) => {
@@ -213,16 +305,10 @@ export class TrainingController implements vscode.Disposable {
         }
       }, HEARTBEAT_MS),
     );
-    const firstStep = vscode.workspace.getConfiguration('pixelLab').get<number>('firstStepTimeoutSeconds', FIRST_STEP_SECONDS);
     active.timers.push(
       setTimeout(() => {
-        if (this.active === active && !active.backend) this.fail(active, `the Pixel Lab panel did not start the run within ${ACCEPT_MS / 1000} s`);
+        if (this.active === active && !active.started) this.fail(active, `the Pixel Lab panel did not take the run within ${ACCEPT_MS / 1000} s`);
       }, ACCEPT_MS),
-      setTimeout(() => {
-        if (this.active === active && !active.stepped) {
-          this.fail(active, `the panel reported no training step within ${firstStep} s (setting pixelLab.firstStepTimeoutSeconds); the backend may be far too slow for this model`);
-        }
-      }, firstStep * 1000),
     );
     try {
       await this.panel.post({ type: 'train', runId: run.dir, name: experiment.name, experiment: JSON.stringify(experiment), images: prepared.images!, checkpoint, metrics: runCurves(run), backend });
@@ -231,10 +317,10 @@ export class TrainingController implements vscode.Disposable {
     }
   }
 
-  /** Fail the active run from the host's side: the panel is asked to stop it, and the run ends now. */
+  /** Fail the active run from the host's side: the panel drops it at once (a fresh worker) and shows why. */
   private fail(active: Active, reason: string): void {
     if (this.active !== active) return;
-    void this.panel.post({ type: 'stop', runId: active.run.dir }).catch(() => {});
+    void this.panel.post({ type: 'abandon', runId: active.run.dir, reason }).catch(() => {});
     this.end(active, 'failed', reason);
   }
 
@@ -268,8 +354,20 @@ export class TrainingController implements vscode.Disposable {
     const { run } = active;
     const time = new Date().toISOString();
     switch (m.type) {
-      case 'started':
+      case 'started': {
+        active.started = true;
+        // From now on the panel owns the run: its first step must come within the bound (backend, data, step).
+        const setting = Number(vscode.workspace.getConfiguration('pixelLab').get<number>('firstStepTimeoutSeconds', FIRST_STEP_SECONDS));
+        const seconds = Number.isFinite(setting) ? Math.min(Math.max(setting, 0.1), MAX_FIRST_STEP_SECONDS) : FIRST_STEP_SECONDS;
+        active.timers.push(
+          setTimeout(() => {
+            if (this.active === active && !active.stepped) {
+              this.fail(active, `the panel reported no training step within ${seconds} s (setting pixelLab.firstStepTimeoutSeconds); the backend may be far too slow for this model`);
+            }
+          }, seconds * 1000),
+        );
         return;
+      }
       case 'backend':
         active.backend = m.info.name;
         this.write(active, 'run.json', () => run.update({ backend: m.info.name, adapter: m.info.adapter }));
@@ -366,6 +464,8 @@ export class TrainingController implements vscode.Disposable {
         // nothing more can be done on the way out; the stale heartbeat marks it interrupted anyway
       }
     }
+    for (const f of this.followers) f.close();
+    this.hostRun?.stop();
     for (const d of this.disposables) d.dispose();
   }
 }

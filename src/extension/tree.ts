@@ -2,7 +2,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunStatus } from '../protocol';
-import { experimentName, listRuns, type RunEntry } from './runs';
+import { experimentName, findRuns, groupRuns, type RunEntry } from './runs';
 
 export class ExperimentItem extends vscode.TreeItem {
   constructor(readonly file: string) {
@@ -52,13 +52,19 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Item> {
     return item;
   }
 
+  /** The runs of each experiment file, as of the last listing of the experiments. */
+  private groups = new Map<string, RunEntry[]>();
+
   async getChildren(item?: Item): Promise<Item[]> {
     if (!item) {
-      const files = await vscode.workspace.findFiles('**/*.pixel.json', '**/{node_modules,runs}/**');
-      return files.map((f) => new ExperimentItem(f.fsPath)).sort((a, b) => String(a.label).localeCompare(String(b.label)));
+      const files = (await vscode.workspace.findFiles('**/*.pixel.json', '**/{node_modules,runs}/**')).map((f) => f.fsPath);
+      // Runs are found workspace-wide and grouped by the experiment file they record, wherever they sit.
+      const runs = (vscode.workspace.workspaceFolders ?? []).flatMap((f) => findRuns(f.uri.fsPath));
+      this.groups = groupRuns(runs, files);
+      return files.map((f) => new ExperimentItem(f)).sort((a, b) => String(a.label).localeCompare(String(b.label)));
     }
     if (item instanceof ExperimentItem) {
-      return listRuns(item.file).map((r) => new RunItem(r.dir, r.status, this.liveStep(r.dir) ?? r.info.step, r.info.steps, r.info.bestTestNats, r.info.error));
+      return (this.groups.get(path.resolve(item.file)) ?? []).map((r) => new RunItem(r.dir, r.status, this.liveStep(r.dir) ?? r.info.step, r.info.steps, r.info.bestTestNats, r.info.error));
     }
     return [];
   }
@@ -66,11 +72,8 @@ export class ExperimentsTree implements vscode.TreeDataProvider<Item> {
   /** Every run of every experiment, for pickers. */
   async allRuns(): Promise<{ label: string; description: string; dir: string; status: RunStatus }[]> {
     const experiments = (await this.getChildren()) as ExperimentItem[];
-    const seen = new Set<string>();
     return experiments.flatMap((e) =>
-      listRuns(e.file)
-        .filter((r: RunEntry) => !seen.has(r.dir) && seen.add(r.dir))
-        .map((r) => ({ label: `${experimentName(e.file)} · ${path.basename(r.dir)}`, description: `${r.status} · step ${this.liveStep(r.dir) ?? r.info.step}`, dir: r.dir, status: r.status })),
+      (this.groups.get(path.resolve(e.file)) ?? []).map((r) => ({ label: `${experimentName(e.file)} · ${path.basename(r.dir)}`, description: `${r.status} · step ${this.liveStep(r.dir) ?? r.info.step}`, dir: r.dir, status: r.status })),
     );
   }
 }

@@ -1,4 +1,5 @@
 /** Writing files so that a failure leaves nothing half-done and says, in plain words, which file and what happened. */
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 
 /** A file-system error in plain words: what went wrong with which file. */
@@ -24,14 +25,12 @@ function plainReason(code: string | undefined, cause: unknown): string {
   }
 }
 
-let tmpCounter = 0;
-
 /**
  * Write a whole file so that readers see the old or the new content, never a part. On failure the temporary file is
  * removed, the old content stays, and a WriteError says which file and what happened.
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}-${tmpCounter++}`;
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`; // unique across processes and threads
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, file);

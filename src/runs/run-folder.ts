@@ -30,8 +30,10 @@ export interface RunOwner {
 
 /** How often a live trainer refreshes its heartbeat. */
 export const HEARTBEAT_MS = 5_000;
-/** A heartbeat older than this means the trainer is gone. */
+/** A heartbeat older than this means the trainer is gone (on another host; on this one, its pid is asked). */
 export const STALE_MS = 30_000;
+/** On this host, a live pid whose heartbeat is older than this is taken for a reused pid. */
+export const SAME_HOST_STALE_MS = 600_000;
 
 export interface RunInfo {
   readonly id: string;
@@ -83,9 +85,14 @@ export function effectiveStatus(info: RunInfo, now: number = Date.now()): RunSta
   if (info.status !== 'running') return info.status;
   const owner = info.owner;
   if (!owner) return 'interrupted';
-  if (owner.host === hostname() && !processAlive(owner.pid)) return 'interrupted';
   const beat = Date.parse(owner.heartbeat);
-  return Number.isFinite(beat) && now - beat <= STALE_MS ? 'running' : 'interrupted';
+  const age = Number.isFinite(beat) ? now - beat : Infinity;
+  if (owner.host === hostname()) {
+    // Here the process itself answers: dead is interrupted; alive is running even through a long synchronous step
+    // (a heartbeat can wait for one), unless silent so long that the pid was surely reused.
+    return processAlive(owner.pid) && age <= SAME_HOST_STALE_MS ? 'running' : 'interrupted';
+  }
+  return age <= STALE_MS ? 'running' : 'interrupted';
 }
 
 /** The time (UTC) as 20261129-113029: run folders and extra sample grids are named by it. */

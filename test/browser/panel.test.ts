@@ -104,6 +104,16 @@ function tinyTraining(backend: string, steps = 8, colour = false) {
   };
 }
 
+/** The host posts a message to the panel (binary fields as { __bytes: base64 }). */
+function fromHost(page: Page, message: unknown): Promise<void> {
+  return page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), message);
+}
+
+/** A run as the host shows it from disk (RunView), with what a test sets. */
+function runView(runId: string, experiment: string, fields: Record<string, unknown> = {}) {
+  return { runId, name: runId, status: 'finished', step: 2, steps: 2, metrics: [], grids: [], experiment, checkpoint: null, dataset: null, ...fields };
+}
+
 type Sent = { type: string; [key: string]: unknown };
 
 async function sent(page: Page): Promise<Sent[]> {
@@ -136,7 +146,7 @@ async function openPanel(theme: 'dark' | 'light' | 'high-contrast', query = ''):
 describe.each([['webgpu'], ['wasm']])('the panel on %s', (backend) => {
   it('trains, draws curves and samples, and inspects a hovered pixel', async () => {
     const page = await openPanel('dark');
-    await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), tinyTraining(backend));
+    await fromHost(page, tinyTraining(backend));
     const ended = await waitForMessage(page, 'ended', 240_000);
     expect(ended).toMatchObject({ status: 'finished', step: 8 });
     const messages = await sent(page);
@@ -176,11 +186,10 @@ describe.each([['webgpu'], ['wasm']])('the panel on %s', (backend) => {
 describe('the panel', () => {
   it('rejects malformed or unknown messages, says so to the host, and acts on none of them', async () => {
     const page = await openPanel('light');
-    const post = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
-    await post({ type: 'train', runId: 5 });
-    await post({ type: 'format-disk' });
-    await post('hello');
-    await post({ type: 'stop', runId: 'x', extra: true });
+    await fromHost(page, { type: 'train', runId: 5 });
+    await fromHost(page, { type: 'format-disk' });
+    await fromHost(page, 'hello');
+    await fromHost(page, { type: 'stop', runId: 'x', extra: true });
     await expect.poll(async () => (await sent(page)).filter((m) => m.type === 'rejected').length).toBe(4);
     const rejected = (await sent(page)).filter((m) => m.type === 'rejected').map(({ messageType, runId, reason }) => ({ messageType, runId, reason }));
     expect(rejected).toEqual([
@@ -199,19 +208,13 @@ describe('the panel', () => {
 
   it('overlays the curves of several runs when comparing', async () => {
     const page = await openPanel('dark');
-    const run = (name: string, steps: number, scale: number) => ({
-      runId: name,
-      name,
-      status: 'finished',
-      step: steps,
-      steps,
-      metrics: Array.from({ length: steps }, (_, k) => ({ step: k + 1, split: k % 5 === 4 ? 'test' : 'train', nats: scale * (100 - k), bitsPerDim: (scale * (100 - k)) / (784 * Math.LN2) })),
-      grids: [],
-      experiment: '{}',
-      checkpoint: null,
-      dataset: null,
-    });
-    await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), { type: 'compare', runs: [run('pixelcnn', 20, 1), run('row-lstm', 10, 0.9)] });
+    const run = (name: string, steps: number, scale: number) =>
+      runView(name, '{}', {
+        step: steps,
+        steps,
+        metrics: Array.from({ length: steps }, (_, k) => ({ step: k + 1, split: k % 5 === 4 ? 'test' : 'train', nats: scale * (100 - k), bitsPerDim: (scale * (100 - k)) / (784 * Math.LN2) })),
+      });
+    await fromHost(page, { type: 'compare', runs: [run('pixelcnn', 20, 1), run('row-lstm', 10, 0.9)] });
     await expect.poll(() => page.locator('.chart').getAttribute('data-points')).toBe('16/4,8/2');
     await expect.poll(() => page.locator('h1').textContent()).toBe('Comparing 2 runs');
     // The table a comparison is read for: last train NLL, and the best test NLL with its step.
@@ -229,32 +232,21 @@ describe('the panel', () => {
 
   it('keeps a run in training on its own curve while runs are compared, and goes back to it', async () => {
     const page = await openPanel('dark');
-    const fromHost = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
     const live = tinyTraining('wasm', 5000);
-    await fromHost(live);
+    await fromHost(page, live);
     await waitForMessage(page, 'step', 60_000);
-    const view = (runId: string, name: string, status: string, steps: number) => ({
-      runId,
-      name,
-      status,
-      step: steps,
-      steps,
-      metrics: Array.from({ length: steps }, (_, k) => ({ step: k + 1, split: k % 5 === 4 ? 'test' : 'train', nats: 100 - k, bitsPerDim: 0.1 })),
-      grids: [],
-      experiment: live.experiment,
-      checkpoint: null,
-      dataset: null,
-    });
+    const view = (runId: string, name: string, status: string, steps: number) =>
+      runView(runId, live.experiment, { name, status, step: steps, steps, metrics: Array.from({ length: steps }, (_, k) => ({ step: k + 1, split: k % 5 === 4 ? 'test' : 'train', nats: 100 - k, bitsPerDim: 0.1 })) });
     // Compared: the live run's new points land on its own curve; the finished run's curve stays as it was.
-    await fromHost({ type: 'compare', runs: [view('finished', 'finished', 'finished', 10), view(live.runId, 'live', 'running', 0)] });
+    await fromHost(page, { type: 'compare', runs: [view('finished', 'finished', 'finished', 10), view(live.runId, 'live', 'running', 0)] });
     await expect.poll(async () => Number((await page.locator('.chart').getAttribute('data-points'))!.split(',')[1].split('/')[0])).toBeGreaterThan(0);
     expect((await page.locator('.chart').getAttribute('data-points'))!.split(',')[0]).toBe('8/2');
     expect(await page.locator('h1').textContent()).toBe('Comparing 2 runs');
     // Back to the run in training: no checkpoint is loaded over its live model, and it keeps counting.
-    await fromHost({ type: 'show', run: view(live.runId, 'tiny (wasm)', 'running', 0) });
+    await fromHost(page, { type: 'show', run: view(live.runId, 'tiny (wasm)', 'running', 0) });
     await expect.poll(() => page.locator('h1').textContent()).toBe('tiny (wasm)');
     await expect.poll(() => page.locator('.badge').first().textContent()).toMatch(/^step \d+\/5000$/);
-    await fromHost({ type: 'stop', runId: live.runId });
+    await fromHost(page, { type: 'stop', runId: live.runId });
     expect(await waitForMessage(page, 'ended', 60_000)).toMatchObject({ status: 'stopped' });
     expect((await sent(page)).filter((m) => m.type === 'log' && m.level === 'error')).toEqual([]);
     await page.close();
@@ -262,7 +254,7 @@ describe('the panel', () => {
 
   it('inspects a colour model channel by channel: G sees R of its own pixel, B sees R and G', async () => {
     const page = await openPanel('dark');
-    await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), tinyTraining('wasm', 8, true));
+    await fromHost(page, tinyTraining('wasm', 8, true));
     expect(await waitForMessage(page, 'ended', 120_000)).toMatchObject({ status: 'finished' });
     const canvas = page.locator('.dataset canvas');
     const box = (await canvas.boundingBox())!;
@@ -290,7 +282,7 @@ describe('the panel', () => {
 
   it.each(['light', 'high-contrast'] as const)('looks right in the %s theme once trained, a test image hovered', async (theme) => {
     const page = await openPanel(theme);
-    await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), tinyTraining('wasm'));
+    await fromHost(page, tinyTraining('wasm'));
     await waitForMessage(page, 'ended', 120_000);
     const box = (await page.locator('.dataset canvas').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.12, box.y + box.height * 0.12);
@@ -314,13 +306,14 @@ describe('the panel, as users drive it in any order', () => {
   it('with backend auto skips the software GPUs (SwiftShader) for wasm, and says why', async () => {
     const page = await openPanel('dark');
     const message = tinyTraining('wasm', 2);
-    await page.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), { ...message, backend: 'auto' });
+    await fromHost(page, { ...message, backend: 'auto' });
     expect(await waitForMessage(page, 'ended', 120_000)).toMatchObject({ status: 'finished' });
     const chosen = (await sent(page)).find((m) => m.type === 'backend') as unknown as { info: { name: string; fallbacks: { name: string; reason: string }[] } };
     expect(chosen.info.name).toBe('wasm');
     expect(chosen.info.fallbacks.map((f) => f.name)).toEqual(['webgpu', 'webgl']);
-    for (const f of chosen.info.fallbacks) expect(f.reason).toMatch(/SwiftShader, a CPU emulation of a GPU, about 30× slower than wasm/);
-    await expect.poll(() => page.locator('.notice').first().textContent()).toContain('webgpu: WebGPU it runs on SwiftShader');
+    for (const f of chosen.info.fallbacks) expect(f.reason).toMatch(/is SwiftShader, a CPU emulation of a GPU, about 30× slower than wasm/);
+    await expect.poll(() => page.locator('.notice').first().textContent()).toContain('webgpu: its adapter is SwiftShader');
+    await expect.poll(() => page.locator('.notice').first().textContent()).toContain('webgl: its renderer is SwiftShader');
     await page.close();
   });
 
@@ -328,32 +321,20 @@ describe('the panel, as users drive it in any order', () => {
     // A checkpoint, as a finished run leaves it.
     const trainer = await openPanel('dark');
     const training = tinyTraining('wasm', 4);
-    await trainer.evaluate((m) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(m), training);
+    await fromHost(trainer, training);
     await waitForMessage(trainer, 'ended', 120_000);
     const checkpoint = await checkpointOf(trainer);
     await trainer.close();
 
     // A fresh panel (as after a reload): Sample from Run comes with no model loaded and nothing shown before.
     const page = await openPanel('dark');
-    const fromHost = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
-    const run = (runId: string, bytes: string) => ({
-      runId,
-      name: runId,
-      status: 'finished',
-      step: 4,
-      steps: 4,
-      metrics: [],
-      grids: [],
-      experiment: training.experiment,
-      checkpoint: { __bytes: bytes },
-      dataset: null,
-    });
-    await fromHost({ type: 'sample', run: run('on-disk', checkpoint), count: 4, temperature: 1, seed: 3, keepRows: 0 });
+    const run = (runId: string, bytes: string) => runView(runId, training.experiment, { step: 4, steps: 4, checkpoint: { __bytes: bytes } });
+    await fromHost(page, { type: 'sample', run: run('on-disk', checkpoint), count: 4, temperature: 1, seed: 3, keepRows: 0 });
     expect(await waitForMessage(page, 'sampled', 120_000)).toMatchObject({ runId: 'on-disk', count: 4 });
     await expect.poll(() => page.locator('#run-status').textContent()).toBe('finished');
 
     // A damaged checkpoint fails that request alone, visibly; the panel stays usable.
-    await fromHost({ type: 'sample', run: run('damaged', btoa('PIXLCKPT not really')), count: 4, temperature: 1, seed: 3, keepRows: 0 });
+    await fromHost(page, { type: 'sample', run: run('damaged', btoa('PIXLCKPT not really')), count: 4, temperature: 1, seed: 3, keepRows: 0 });
     const problem = await waitForMessage(page, 'problem', 60_000);
     expect(problem).toMatchObject({ task: 'sample', runId: 'damaged' });
     expect(String(problem.message)).toMatch(/^Sampling failed: /);
@@ -361,10 +342,10 @@ describe('the panel, as users drive it in any order', () => {
     await page.screenshot({ path: path.join(OUTPUT, 'panel-sample-failed-dark.png'), fullPage: true });
 
     // The next requests are served: show the good run again, sample it, then train.
-    await fromHost({ type: 'sample', run: run('on-disk', checkpoint), count: 4, temperature: 0.8, seed: 4, keepRows: 0 });
+    await fromHost(page, { type: 'sample', run: run('on-disk', checkpoint), count: 4, temperature: 0.8, seed: 4, keepRows: 0 });
     await expect.poll(async () => (await sent(page)).filter((m) => m.type === 'sampled').length, { timeout: 120_000 }).toBe(2);
     await expect.poll(() => page.locator('#run-error').isVisible()).toBe(false);
-    await fromHost(tinyTraining('wasm', 2));
+    await fromHost(page, tinyTraining('wasm', 2));
     expect(await waitForMessage(page, 'ended', 120_000)).toMatchObject({ status: 'finished', step: 2 });
     expect((await sent(page)).filter((m) => m.type === 'log' && m.level === 'error')).toEqual([]);
     await page.close();
@@ -372,9 +353,8 @@ describe('the panel, as users drive it in any order', () => {
 
   it('fails the run, says why, and trains again with a fresh worker when the GPU device is lost', async () => {
     const page = await openPanel('dark', '&hook');
-    const fromHost = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
     const message = tinyTraining('webgpu', 5000);
-    await fromHost(message);
+    await fromHost(page, message);
     await waitForMessage(page, 'step', 180_000);
     // Lose the device for real: destroy it in the worker, as a driver reset or a removed GPU would.
     await page.workers()[0].evaluate(() => (self as unknown as { __devices: GPUDevice[] }).__devices.forEach((d) => d.destroy()));
@@ -384,17 +364,75 @@ describe('the panel, as users drive it in any order', () => {
     await expect.poll(() => page.locator('#run-error').textContent()).toMatch(/the GPU device was lost/);
     await expect.poll(() => page.locator('#run-status').textContent()).toBe('failed');
     await page.screenshot({ path: path.join(OUTPUT, 'panel-device-lost-dark.png'), fullPage: true });
-    await fromHost({ ...tinyTraining('wasm', 2), runId: 'again' });
+    await fromHost(page, { ...tinyTraining('wasm', 2), runId: 'again' });
     await expect.poll(async () => (await sent(page)).filter((m) => m.type === 'ended' && m.runId === 'again').map((m) => m.status), { timeout: 120_000 }).toEqual(['finished']);
+    await page.close();
+  });
+
+  it('starts a large colour model at once: its dependency field is computed on the first hover, not before training', async () => {
+    const page = await openPanel('dark');
+    // 64×64 in colour: its field is 12,288² bits (18 MiB), once computed before the first step and copied to the page.
+    const text = JSON.stringify({
+      name: 'large',
+      model: { type: 'pixelcnn', layers: 1, hidden: 3, firstKernel: 3, kernel: 3, outputHidden: 3 },
+      data: { dataset: 'emoji', limit: 20, height: 64, width: 64, channels: 3, levels: 4, testFraction: 0.2 },
+      training: { steps: 1, batchSize: 1, evalEvery: 1, evalImages: 1, sampleEvery: 100, checkpointEvery: 1, backend: 'wasm' },
+      sampling: { count: 1 },
+    });
+    const e = parseExperiment(text, 'large.pixel.json');
+    const { set } = loadImages(e, path.join(ROOT, 'large.pixel.json'), text);
+    const shape = imageShape(e, set);
+    await fromHost(page, { type: 'train', runId: 'large', name: 'large', experiment: JSON.stringify({ ...e, data: { ...e.data, ...shape } }), images: { data: { __bytes: Buffer.from(set.images).toString('base64') }, count: set.count, ...shape }, checkpoint: null, metrics: [], backend: 'wasm' });
+    expect(await waitForMessage(page, 'ended', 120_000)).toMatchObject({ status: 'finished' });
+    // The first hover asks for the field: the inspector says it is being computed, then shows the map.
+    const box = (await page.locator('.dataset canvas').boundingBox())!;
+    const unit = box.width / (await page.locator('.dataset canvas').evaluate((c: HTMLCanvasElement) => c.width));
+    const caption = page.locator('.inspector-pair p').first();
+    await page.mouse.move(box.x + (1 + 40.5) * unit, box.y + (1 + 30.5) * unit);
+    expect(await caption.textContent()).toBe('computing the structural map of this model…');
+    await expect.poll(() => caption.textContent(), { timeout: 120_000 }).toContain('x[30,40,R] of test image 1 depends on');
+    expect(await caption.getAttribute('data-leaks')).toBe('0');
+    await page.close();
+  });
+
+  it('shows the run it just trained again with its model, and frees Sample when sampling ends off view', async () => {
+    const page = await openPanel('dark');
+    const training = tinyTraining('wasm', 2);
+    await fromHost(page, training);
+    await waitForMessage(page, 'ended', 120_000);
+    const view = (runId: string) => runView(runId, training.experiment);
+    // Shown again (from the tree): the worker still holds its model, and the panel knows it.
+    await fromHost(page, { type: 'show', run: view(training.runId) });
+    await expect.poll(() => page.locator('.kernels + .caption').textContent()).toMatch(/^pixelcnn, [\d,]+ parameters\.$/);
+    expect(await page.locator('.kernel').count()).toBeGreaterThanOrEqual(4);
+    // Sample, then another run comes on view before the grid is done: Sample works again afterwards.
+    await page.getByRole('button', { name: 'Sample' }).click();
+    await fromHost(page, { type: 'show', run: view('other') });
+    await fromHost(page, { type: 'show', run: view(training.runId) });
+    await expect.poll(() => page.getByRole('button', { name: 'Sample' }).getAttribute('disabled'), { timeout: 60_000 }).toBeNull();
+    await page.close();
+  });
+
+  it('follows a run training elsewhere: its new points, its step, then its end', async () => {
+    const page = await openPanel('dark');
+    const experiment = tinyTraining('wasm', 40).experiment;
+    await fromHost(page, { type: 'show', run: runView('cli-run', experiment, { status: 'running', step: 0, steps: 40 }) });
+    const point = (step: number, split = 'train') => ({ step, split, nats: 100 - step, bitsPerDim: 0.1 });
+    await fromHost(page, { type: 'news', runId: 'cli-run', metrics: [point(1), point(2), point(3)], grids: [], status: 'running', step: 0 });
+    await expect.poll(() => page.locator('#run-status').textContent()).toBe('step 3/40 (elsewhere)');
+    await expect.poll(() => page.locator('.chart').getAttribute('data-points')).toBe('3/0');
+    await fromHost(page, { type: 'news', runId: 'other-run', metrics: [point(9)], grids: [], status: 'running', step: 0 });
+    await fromHost(page, { type: 'news', runId: 'cli-run', metrics: [point(4), point(4, 'test')], grids: [], status: 'finished', step: 4 });
+    await expect.poll(() => page.locator('#run-status').textContent()).toBe('finished');
+    expect(await page.locator('.chart').getAttribute('data-points')).toBe('4/1');
     await page.close();
   });
 
   it('honours a stop that arrives while the run is still starting', async () => {
     const page = await openPanel('dark');
-    const fromHost = (m: unknown) => page.evaluate((x) => (window as unknown as { __fromHost(m: unknown): void }).__fromHost(x), m);
     const message = tinyTraining('wasm', 5000);
-    await fromHost(message);
-    await fromHost({ type: 'stop', runId: message.runId });
+    await fromHost(page, message);
+    await fromHost(page, { type: 'stop', runId: message.runId });
     const ended = await waitForMessage(page, 'ended', 120_000);
     expect(ended).toMatchObject({ status: 'stopped' });
     expect(Number(ended.step)).toBeLessThanOrEqual(2);

@@ -3,7 +3,7 @@
  * errors, experiment problems with file:line:column, and the files a training run leaves.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -82,6 +82,30 @@ describe('pixel-lab', () => {
     expect(outside.code).toBe(1);
     expect(outside.err.trim()).toBe('pixel-lab: --pixel 12,0 is outside the 12×12 image with 1 channel(s) (rows 0–11, columns 0–11, channels 0–0)');
     expect(pixelLab('resume', dir).err.trim()).toBe(`pixel-lab: ${dir} is not a run folder (it has no run.json)`);
+  });
+});
+
+describe('failures', () => {
+  it('are one line on stderr each, never a stack trace', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pixel-lab-cli-'));
+    const escaping = path.join(dir, 'escape.pixel.json');
+    writeFileSync(escaping, readFileSync(FIXTURE, 'utf8').replace('"name": "tiny-mnist"', '"name": "../../elsewhere"'));
+    const broken = path.join(dir, 'runs', 'broken');
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(path.join(broken, 'run.json'), '{"status": "runn');
+    const cases: [string[], RegExp][] = [
+      [['train', escaping], /plain folder name.*"..\/..\/elsewhere"|"..\/..\/elsewhere" is not a plain folder name/],
+      [['runs', path.join(dir, 'runs')], /^pixel-lab: cannot read .*run\.json: /],
+      [['resume', broken], /^pixel-lab: cannot read .*run\.json: /],
+      [['runs', path.join(dir, 'nothing-here')], /^pixel-lab: no such experiment file or folder: /],
+    ];
+    for (const [args, message] of cases) {
+      const r = pixelLab(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.err.trim()).toMatch(message);
+    }
+    expect(existsSync(path.join(dir, '..', 'elsewhere'))).toBe(false);
   });
 });
 

@@ -100,8 +100,9 @@ describe('a run always ends, visibly, and the extension never stays busy', () =>
     expect(last('error')?.message).not.toMatch(/checkpoint .* is kept/);
     expect(last('error')?.message).toMatch(/could not be recorded in run\.json/);
     expect(last('error')?.actions).toEqual(['Show Log', 'Retry on wasm']);
-    // The panel is told to stop it.
-    expect(panel.posted.at(-1)).toEqual({ type: 'stop', runId: run.dir });
+    // The panel is told to drop it, and why.
+    expect(panel.posted.at(-1)).toMatchObject({ type: 'abandon', runId: run.dir });
+    expect((panel.posted.at(-1) as { reason: string }).reason).toMatch(/could not write metrics\.jsonl/);
     // Not busy: a new run starts.
     await controller.train(file);
     expect(controller.running).not.toBeNull();
@@ -138,6 +139,15 @@ describe('a run always ends, visibly, and the extension never stays busy', () =>
     await new Promise((resolve) => setTimeout(resolve, 600));
     await expectEnded();
     expect(RunFolder.open(runId).info.error).toMatch(/no training step within 0\.3 s \(setting pixelLab\.firstStepTimeoutSeconds\)/);
+  });
+
+  it('a first-step bound too large for a timer does not fail the run at once', async () => {
+    settings['pixelLab.firstStepTimeoutSeconds'] = 1e12;
+    await controller.train(file);
+    panel.say({ type: 'started', runId: panel.trainMessage().runId });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(controller.running).not.toBeNull();
+    controller.dispose();
   });
 
   it('the worker fails: the run fails at its last checkpoint, with Retry on wasm and Resume', async () => {
@@ -192,8 +202,8 @@ describe('a run always ends, visibly, and the extension never stays busy', () =>
     const run = await started(2);
     panel.say({ type: 'ended', runId: run.dir, status: 'finished', step: 2 });
     await controller.sample(run.dir);
-    const sample = panel.posted.at(-1) as Extract<HostMessage, { type: 'sample' }>;
-    expect(sample.type).toBe('sample');
+    const sample = panel.posted.find((m) => m.type === 'sample') as Extract<HostMessage, { type: 'sample' }>;
+    expect(panel.posted.filter((m) => m.type === 'show')).toEqual([]);
     expect(sample.run.runId).toBe(run.dir);
     expect([...sample.run.checkpoint!]).toEqual([1, 2, 3, 2]);
     expect(existsSync(path.join(run.dir, 'metrics.jsonl'))).toBe(true);

@@ -8,6 +8,7 @@ import { encodeIdx } from '../../src/data/idx';
 import { TRAINING_MEMORY_LIMIT, trainingMemory } from '../../src/experiment/estimate';
 import { ExperimentError, imageShape, modelConfigOf, parseExperiment } from '../../src/experiment/experiment';
 import { configProblems } from '../../src/model/config';
+import { RunFolder } from '../../src/runs/run-folder';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -181,5 +182,28 @@ describe('hardening', () => {
     expect(problems('['.repeat(100_000))[0]).toMatchObject({ line: 1, column: 33 });
     // Brackets inside strings do not count.
     expect(parseExperiment(`{"description": "${'[{'.repeat(1000)}", "model": {"type": "pixelcnn"}, "data": {"dataset": "mnist"}}`, 's.pixel.json').description).toHaveLength(2000);
+  });
+});
+
+describe('one line per problem', () => {
+  it('writes line breaks inside keys and paths as escapes (found by fuzzing); a device is no data file', () => {
+    const found = problems('{ "model": { "type": "pixelcnn" }, "data": { "dataset": "mnist" }, "train\\ng": 1 }');
+    expect(found).toEqual([{ line: 1, column: 68, path: 'train\ng', message: 'unknown key "train\\ng" in the experiment; expected one of: $schema, name, description, model, data, training, sampling' }]);
+    // (and a device is no data file: reading /dev/stdin would block)
+    expect(problems('{ "model": { "type": "pixelcnn" }, "data": { "dataset": "idx", "path": "/dev/stdin" } }')[0].message).toBe('data.path: no such file: /dev/stdin');
+    const missing = problems('{ "model": { "type": "pixelcnn" }, "data": { "dataset": "idx", "path": "a\\nb.idx" } }');
+    expect(missing[0].message).toMatch(/^data\.path: no such file: .*a\\nb\.idx$/);
+  });
+});
+
+describe("a run folder's snapshot", () => {
+  it('reads its data paths relative to the experiment it was copied from (resume, sample, eval, deps)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pixel-lab-snapshot-'));
+    writeFileSync(path.join(dir, 'rgb.idx'), encodeIdx([3, 4, 4, 3], new Uint8Array(3 * 4 * 4 * 3)));
+    const file = path.join(dir, 'e.pixel.json');
+    const text = '{ "model": { "type": "pixelcnn" }, "data": { "dataset": "idx", "path": "rgb.idx" } }';
+    writeFileSync(file, text);
+    const run = RunFolder.create(path.join(dir, 'runs', 'e'), text, { experiment: 'e', experimentFile: file, steps: 1 });
+    expect(parseExperiment(readFileSync(run.experimentFile, 'utf8'), run.experimentFile).model).toMatchObject({ hidden: 18, outputHidden: 33 });
   });
 });

@@ -4,14 +4,15 @@
  * interrupted, and New Experiment's file.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { encodeIdx } from '../../src/data/idx';
 import { parseExperiment } from '../../src/experiment/experiment';
 import { makeNonce } from '../../src/extension/html';
 import { newExperimentText } from '../../src/extension/new-experiment';
-import { listRuns, markInterruptedRuns, prepareExperiment, retargetRuns, runView } from '../../src/extension/runs';
+import { findRuns, groupRuns, listRuns, markInterruptedRuns, prepareExperiment, retargetRuns, runDataset, runView } from '../../src/extension/runs';
 import { validateHostMessage } from '../../src/protocol';
 import { effectiveStatus, RunFolder, runsFolderOf, STALE_MS } from '../../src/runs/run-folder';
 
@@ -64,9 +65,27 @@ describe('runs belong to their experiment file', () => {
     // The file renamed in VS Code: its runs follow it.
     const moved = path.join(dir, 'qc.pixel.json');
     cpSync(a, moved);
-    expect(retargetRuns(a, moved)).toBe(1);
+    rmSync(a);
+    expect(retargetRuns(findRuns(dir), a, moved)).toBe(1);
     expect(listRuns(moved).map((r) => r.dir)).toEqual([runA.dir]);
     expect(listRuns(b).map((r) => r.dir)).toEqual([runB.dir]);
+
+    // Moved to another folder: found workspace-wide, still its own.
+    mkdirSync(path.join(dir, 'elsewhere'));
+    const away = path.join(dir, 'elsewhere', 'qc.pixel.json');
+    cpSync(moved, away);
+    rmSync(moved);
+    expect(retargetRuns(findRuns(dir), moved, away)).toBe(1);
+    const groups = groupRuns(findRuns(dir), [away, b]);
+    expect(groups.get(away)!.map((r) => r.dir)).toEqual([runA.dir]);
+    expect(groups.get(path.resolve(b))!.map((r) => r.dir)).toEqual([runB.dir]);
+
+    // The folder holding it renamed: the runs follow the folder.
+    const renamed = path.join(dir, 'renamed');
+    cpSync(path.join(dir, 'elsewhere'), renamed, { recursive: true });
+    rmSync(path.join(dir, 'elsewhere'), { recursive: true });
+    expect(retargetRuns(findRuns(dir), path.join(dir, 'elsewhere'), renamed)).toBe(1);
+    expect(groupRuns(findRuns(dir), [path.join(renamed, 'qc.pixel.json')]).get(path.join(renamed, 'qc.pixel.json'))!.map((r) => r.dir)).toEqual([runA.dir]);
   });
 
   it('a run whose file vanished stays listed under the experiment of the same name beside it', () => {
@@ -78,7 +97,7 @@ describe('runs belong to their experiment file', () => {
 });
 
 describe('runs whose trainer is gone', () => {
-  it('read as interrupted, and are recorded so; a live trainer stays running', () => {
+  it('read as interrupted, and are recorded so; a live trainer stays running', async () => {
     const dir = workspace();
     const file = experimentFile(dir, 'e.pixel.json', 'e');
     const live = newRun(file, 'e');
@@ -94,22 +113,38 @@ describe('runs whose trainer is gone', () => {
     expect(effectiveStatus(elsewhere.info)).toBe('interrupted');
     expect(listRuns(file).find((r) => r.dir === dead.dir)?.status).toBe('interrupted');
 
-    expect(markInterruptedRuns(dir).sort()).toEqual([dead.dir, elsewhere.dir].sort());
+    expect(markInterruptedRuns(findRuns(dir)).sort()).toEqual([dead.dir, elsewhere.dir].sort());
     expect(dead.info.status).toBe('interrupted');
     expect(dead.info.error).toMatch(/its trainer stopped without ending it/);
     expect(live.info.status).toBe('running');
     // The panel shows it as it is, too.
-    expect(runView(dead).status).toBe('interrupted');
+    expect((await runView(dead)).status).toBe('interrupted');
   });
 });
 
 describe('a run shown from disk', () => {
-  it('brings a few of its test images, for the dataset card, completion and hovering', () => {
+  it('brings a few of its test images, for the dataset card, completion and hovering', async () => {
     const dir = workspace();
     const file = experimentFile(dir, 'd.pixel.json', 'd');
-    const view = runView(newRun(file, 'd'));
-    expect(view.dataset).toMatchObject({ count: 2, height: 6, width: 6, channels: 1 }); // 10% of 20 images are test images
-    expect(view.dataset!.data.length).toBe(2 * 36);
+    const run = newRun(file, 'd');
+    // Shown at once; the images follow (loaded off the host's thread), then come with every later show.
+    expect((await runView(run)).dataset).toBeNull();
+    const { images } = await runDataset(run);
+    expect(images).toMatchObject({ count: 2, height: 6, width: 6, channels: 1 }); // 10% of 20 images are test images
+    expect(images!.data.length).toBe(2 * 36);
+    expect((await runView(run)).dataset).toEqual(images);
+  });
+
+  it('says why when its data set can no longer be read', async () => {
+    const dir = workspace();
+    writeFileSync(path.join(dir, 'own.idx'), encodeIdx([10, 4, 4], new Uint8Array(160)));
+    const file = path.join(dir, 'own.pixel.json');
+    writeFileSync(file, JSON.stringify({ name: 'own', model: { type: 'pixelcnn', layers: 1, hidden: 4 }, data: { dataset: 'idx', path: 'own.idx' }, training: { steps: 4 } }));
+    const run = newRun(file, 'own');
+    rmSync(path.join(dir, 'own.idx'));
+    const { images, error } = await runDataset(run);
+    expect(images).toBeNull();
+    expect(error).toMatch(/own\.idx/);
   });
 });
 

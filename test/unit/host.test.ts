@@ -51,7 +51,7 @@ describe('the message contract', () => {
 describe('files', () => {
   it('show a run from disk: its curves, its grids as PNG, its checkpoint, its experiment with the shape filled in', async () => {
     const { run } = await startRun(FIXTURE, mkdtempSync(path.join(tmpdir(), 'pixel-lab-host-')), {}, quiet, () => false);
-    const view = runView(run);
+    const view = await runView(run);
     expect(view).toMatchObject({ runId: run.dir, status: 'finished', step: 12, steps: 12 });
     expect(view.metrics.filter((m) => m.split === 'test').map((m) => m.step)).toEqual([6, 12]);
     expect(view.grids.map((g) => g.step)).toEqual([12]);

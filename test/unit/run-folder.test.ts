@@ -6,10 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readExperiment, type Reporter, startRun } from '../../src/cli/session';
 import { encodeIdx } from '../../src/data/idx';
-import { effectiveStatus, type RunInfo, RunFolder, runsFolderOf, STALE_MS, writeFileAtomic } from '../../src/runs/run-folder';
+import { effectiveStatus, type RunInfo, RunFolder, runsFolderOf, SAME_HOST_STALE_MS, STALE_MS, writeFileAtomic } from '../../src/runs/run-folder';
 import { decodeCheckpoint } from '../../src/train/checkpoint';
 import { useBackend } from '../support/engine';
 
@@ -36,6 +38,35 @@ describe('creating run folders', () => {
     for (const run of runs) {
       expect(run.info).toMatchObject({ status: 'running', step: 0, owner: { pid: process.pid, host: hostname() } });
       expect(path.basename(run.dir)).toBe(run.info.id);
+    }
+  });
+
+  it('gives runs created at the same instant by many threads distinct folders', async () => {
+    // The run folder code, bundled, in 12 worker threads held at a barrier and released together (four rounds): with a check
+    // followed by a create, several of them took the same folder (and their temporary files collided).
+    const code = buildSync({ entryPoints: [path.join(__dirname, '..', '..', 'src', 'runs', 'run-folder.ts')], bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'silent' }).outputFiles[0].text;
+    const body = `const m = { exports: {} }; (function (module, exports, require) {${code}\n})(m, m.exports, require);
+      const { workerData, parentPort } = require('node:worker_threads');
+      const gate = new Int32Array(workerData.gate);
+      Atomics.add(gate, 1, 1);
+      Atomics.wait(gate, 0, 0);
+      parentPort.postMessage(m.exports.RunFolder.create(workerData.parent, 'x', { experiment: 'x', experimentFile: 'x', steps: 1 }).dir);`;
+    const threads = 12;
+    for (let round = 0; round < 4; round++) {
+      const parent = tmp();
+      const gate = new Int32Array(new SharedArrayBuffer(8));
+      const workers = Array.from({ length: threads }, () => new Worker(body, { eval: true, workerData: { parent, gate: gate.buffer } }));
+      try {
+        while (Atomics.load(gate, 1) < threads) await new Promise((r) => setTimeout(r, 5));
+        Atomics.store(gate, 0, 1);
+        Atomics.notify(gate, 0);
+        const dirs = await Promise.all(workers.map((w) => new Promise<string>((resolve, reject) => (w.on('message', resolve), w.on('error', reject)))));
+        expect(new Set(dirs).size).toBe(threads);
+        expect(readdirSync(parent)).toHaveLength(threads);
+        expect(allFiles(parent).filter((f) => f.includes('.tmp-'))).toEqual([]);
+      } finally {
+        await Promise.all(workers.map((w) => w.terminate()));
+      }
     }
   });
 
@@ -74,7 +105,11 @@ describe('who owns a running run', () => {
     run.update({ status: 'stopped', owner: { pid: 1, host: 'elsewhere', heartbeat: ago(STALE_MS * 10) } });
     run.claim(4242);
     expect(run.info).toMatchObject({ status: 'running', owner: { pid: 4242, host: hostname() } });
+    // On this host a live trainer reads running through a long silent step; silent for ten minutes, its pid is taken
+    // for a reused one.
     run.update({ owner: { pid: process.pid, host: hostname(), heartbeat: new Date(Date.now() - STALE_MS * 2).toISOString() } });
+    expect(effectiveStatus(run.info)).toBe('running');
+    run.update({ owner: { pid: process.pid, host: hostname(), heartbeat: new Date(Date.now() - SAME_HOST_STALE_MS - 1000).toISOString() } });
     expect(effectiveStatus(run.info)).toBe('interrupted');
     run.heartbeat();
     expect(effectiveStatus(run.info)).toBe('running');
@@ -95,7 +130,7 @@ describe('experiment names', () => {
     const escaping = path.join(dir, 'deep', 'escape.pixel.json');
     mkdirSync(path.dirname(escaping));
     writeFileSync(escaping, TEXT.replace('"name": "tiny-mnist"', '"name": "../../../elsewhere/x"'));
-    await expect(startRun(escaping, undefined, { steps: 1 }, quiet, never)).rejects.toThrow(/not a plain folder name/);
+    await expect(startRun(escaping, undefined, { steps: 1 }, quiet, never)).rejects.toThrow(/plain folder name/); // by the parser, or by runsFolderOf
     expect(allFiles(dir).sort()).toEqual(['deep', path.join('deep', 'escape.pixel.json')]);
   });
 });
@@ -174,7 +209,7 @@ describe('a full disk', () => {
     expect(result.error).toMatch(/could not write .*: the disk is full; the run could not be marked failed either \(could not write .*run\.json: the disk is full\)/);
     const info = result.run.info;
     expect(info.status).toBe('running'); // the file could not be changed
-    expect(effectiveStatus(info, Date.now() + STALE_MS + 1_000)).toBe('interrupted');
+    expect(effectiveStatus(info, Date.now() + SAME_HOST_STALE_MS + 1_000)).toBe('interrupted');
     expect(decodeCheckpoint(result.run.readCheckpoint('latest')!).state.step).toBe(4);
     expect(allFiles(result.run.dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
     const lines = readFileSync(path.join(result.run.dir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean);

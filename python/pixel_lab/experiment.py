@@ -1,0 +1,61 @@
+"""Reading a `*.pixel.json` experiment the way the TS engine does: its defaults come from the same JSON Schema
+(src/experiment/pixel-experiment.schema.json, copied to dist/ by the build), so the twin cannot drift from them.
+The full validation with line and column numbers is the TS engine's (`pixel-lab train` or the editor); here the
+problems that would stop training are named in one message each.
+"""
+import json
+import os
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCHEMA_PLACES = [os.path.join(REPO, 'src', 'experiment', 'pixel-experiment.schema.json'),
+                 os.path.join(REPO, 'dist', 'pixel-experiment.schema.json')]
+
+
+def _schema() -> dict:
+    for place in SCHEMA_PLACES:
+        if os.path.isfile(place):
+            with open(place, encoding='utf8') as f:
+                return json.load(f)
+    raise FileNotFoundError(f'the experiment schema is missing (looked in {", ".join(SCHEMA_PLACES)})')
+
+
+def _with_defaults(value, schema: dict):
+    """Fill in every `default` of the schema's object properties, as ajv's useDefaults does."""
+    if not isinstance(value, dict):
+        return value
+    out = dict(value)
+    for key, sub in schema.get('properties', {}).items():
+        if key not in out and 'default' in sub:
+            out[key] = json.loads(json.dumps(sub['default']))
+        if key in out:
+            out[key] = _with_defaults(out[key], sub)
+    return out
+
+
+def experiment_name(file: str) -> str:
+    base = os.path.basename(file)
+    return base[:-len('.pixel.json')] if base.endswith('.pixel.json') else base[:-5] if base.endswith('.json') else base
+
+
+def read_experiment(file: str) -> tuple:
+    """(experiment with defaults, its text)."""
+    with open(file, encoding='utf8') as f:
+        text = f.read()
+    try:
+        raw = json.loads(text)
+    except ValueError as e:
+        raise ValueError(f'{file}: not valid JSON: {e}') from None
+    for part in ('model', 'data'):
+        if not isinstance(raw.get(part), dict):
+            raise ValueError(f'{file}: an experiment needs a "{part}" object')
+    e = _with_defaults(raw, _schema())
+    e.setdefault('name', experiment_name(file))
+    return e, text
+
+
+def model_config_of(e: dict, image: tuple) -> dict:
+    """The TS engine's ModelConfig for images of shape (height, width, channels): what a checkpoint records."""
+    levels = e['data']['levels']
+    head = {'kind': 'bernoulli'} if levels == 2 else {'kind': 'categorical', 'levels': levels}
+    image = {'height': image[0], 'width': image[1], 'channels': image[2]}
+    return {**e['model'], 'image': image, 'head': head, 'seed': e['training']['seed']}
