@@ -197,6 +197,7 @@ export class VsCode {
       // The list may still hold rows of a wider match: take the row that is exactly the command.
       const labels = await page.locator('.quick-input-list .monaco-list-row .label-name').allTextContents();
       if (!labels.some((l) => l.trim() === title)) return false;
+      await page.mouse.move(1, 400); // no hover tooltip over the row
       await page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(title)}$`) }) }).first().click();
       chosenAt = Date.now();
       return true;
@@ -222,8 +223,11 @@ export class VsCode {
       const box = page.locator('.quick-input-widget .quick-input-box input');
       await box.waitFor({ timeout: 5000 });
       await box.fill(relative);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: base }).first().waitFor({ timeout: 5000 });
-      await page.keyboard.press('Enter');
+      // The row named exactly so (Enter would take whichever row has the focus, perhaps a recent other file).
+      const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(base)}$`) }) }).first();
+      await row.waitFor({ timeout: 5000 });
+      await page.mouse.move(1, 400);
+      await row.click();
       await page.locator('.tab.active', { hasText: base }).waitFor({ timeout: 5000 });
       return true;
     });
@@ -236,10 +240,23 @@ export class VsCode {
     return (await this.page.locator('.quick-input-list .monaco-list-row .label-name').allTextContents()).map((t) => t.trim());
   }
 
+  /**
+   * Choose the quick pick's row at `index` with the keyboard (a hover tooltip can cover a row from the mouse): the
+   * first row has the focus; Down moves it.
+   */
+  async pickIndex(index: number): Promise<void> {
+    const { page } = this;
+    await page.mouse.move(1, 400);
+    await page.locator('.quick-input-widget .quick-input-box input').focus();
+    for (let k = 0; k < index; k++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+  }
+
   /** Wait for a quick pick and choose the first row whose text matches. */
   async pick(match: string | RegExp, timeout = 30_000): Promise<void> {
     const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: match }).first();
     await this.until(`a quick pick row matching ${match}`, async () => (await row.isVisible()) || null, timeout);
+    await this.page.mouse.move(1, 400);
     await row.click();
   }
 

@@ -81,7 +81,7 @@ async function commandWithPick(w: Walk, title: string): Promise<string | null> {
   }, ANSWER);
   if (rows.length === 0) return null;
   const row = choose(w, rows);
-  await vs.page.locator('.quick-input-list .monaco-list-row').nth(rows.indexOf(row)).click();
+  await vs.pickIndex(rows.indexOf(row));
   return row;
 }
 
