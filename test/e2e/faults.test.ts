@@ -83,6 +83,9 @@ describe('faults driven from the UI', () => {
       return s1 === null || s1 === s2;
     }, 60_000);
     expect(vs.runs().filter((r) => r.status === 'running')).toEqual([]);
+    // The panel's header says the run failed, and why (not just "stopped").
+    const header = await vs.header();
+    expect(`${header.status} ${header.error}`).toMatch(/fail/i);
 
     // Not refused as busy: a second Train starts a new run, which trains and stops normally.
     await vs.markNotes();

@@ -172,9 +172,10 @@ export class VsCode {
   }
 
   async reload(): Promise<void> {
+    const loaded = this.page.waitForEvent('load', { timeout: 90_000 }).catch(() => {});
     await this.command('Developer: Reload Window');
     this.noteMark = 0;
-    await this.page.waitForEvent('load', { timeout: 60_000 }).catch(() => {});
+    await loaded;
     await this.page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
   }
 
@@ -196,6 +197,7 @@ export class VsCode {
       // The list may still hold rows of a wider match: take the row that is exactly the command.
       const labels = await page.locator('.quick-input-list .monaco-list-row .label-name').allTextContents();
       if (!labels.some((l) => l.trim() === title)) return false;
+      await page.mouse.move(1, 400); // no hover tooltip over the row
       await page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(title)}$`) }) }).first().click();
       chosenAt = Date.now();
       return true;
@@ -221,8 +223,11 @@ export class VsCode {
       const box = page.locator('.quick-input-widget .quick-input-box input');
       await box.waitFor({ timeout: 5000 });
       await box.fill(relative);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: base }).first().waitFor({ timeout: 5000 });
-      await page.keyboard.press('Enter');
+      // The row named exactly so (Enter would take whichever row has the focus, perhaps a recent other file).
+      const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(base)}$`) }) }).first();
+      await row.waitFor({ timeout: 5000 });
+      await page.mouse.move(1, 400);
+      await row.click();
       await page.locator('.tab.active', { hasText: base }).waitFor({ timeout: 5000 });
       return true;
     });
@@ -235,19 +240,44 @@ export class VsCode {
     return (await this.page.locator('.quick-input-list .monaco-list-row .label-name').allTextContents()).map((t) => t.trim());
   }
 
+  /**
+   * Choose the quick pick's row at `index` with the keyboard (a hover tooltip can cover a row from the mouse): the
+   * first row has the focus; Down moves it.
+   */
+  async pickIndex(index: number): Promise<void> {
+    const { page } = this;
+    await page.mouse.move(1, 400);
+    await page.locator('.quick-input-widget .quick-input-box input').focus();
+    for (let k = 0; k < index; k++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+  }
+
   /** Wait for a quick pick and choose the first row whose text matches. */
   async pick(match: string | RegExp, timeout = 30_000): Promise<void> {
     const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: match }).first();
     await this.until(`a quick pick row matching ${match}`, async () => (await row.isVisible()) || null, timeout);
+    await this.page.mouse.move(1, 400);
     await row.click();
   }
 
-  /** In a multi-select quick pick: tick every row, then accept. */
-  async pickAll(timeout = 30_000): Promise<void> {
+  /** In a multi-select quick pick: tick the rows given by index, each click checked on the "N Selected" badge; OK. */
+  async pickMany(indices: readonly number[], timeout = 30_000): Promise<void> {
     const { page } = this;
-    await this.until('a multi-select quick pick', async () => page.locator('.quick-input-check-all').isVisible(), timeout);
-    await page.locator('.quick-input-check-all').check();
-    await page.keyboard.press('Enter');
+    const rows = page.locator('.quick-input-list .monaco-list-row');
+    await this.until('a multi-select quick pick', async () => (await rows.count()) > Math.max(...indices), timeout);
+    const selected = async () => Number(/(\d+)/.exec((await page.locator('.quick-input-widget .quick-input-count .monaco-count-badge').first().textContent().catch(() => '')) ?? '')?.[1] ?? 0);
+    for (const k of indices) {
+      const want = (await selected()) + 1;
+      await this.until(`row ${k + 1} ticked`, async () => {
+        if ((await selected()) >= want) return true;
+        const row = rows.nth(k);
+        const box = row.locator('.quick-input-list-checkbox, .monaco-custom-toggle, input[type=checkbox]').first();
+        await ((await box.count()) ? box : row).click();
+        await sleep(600);
+        return (await selected()) >= want;
+      }, 20_000);
+    }
+    await page.locator('.quick-input-widget .quick-input-action .monaco-button', { hasText: /^OK$/ }).first().click();
   }
 
   /** Type into the input box that is showing and accept. */
@@ -308,8 +338,8 @@ export class VsCode {
   async dialog(button: string, timeout = 30_000): Promise<string> {
     const box = this.page.locator('.monaco-dialog-box');
     await this.until('a dialog', async () => box.isVisible(), timeout);
-    const message = (await box.locator('.dialog-message-text').textContent()) ?? '';
-    await box.locator('.dialog-buttons .monaco-button', { hasText: button }).first().click();
+    const message = ((await box.innerText()) ?? '').trim();
+    await box.locator('.monaco-button', { hasText: new RegExp(`^${escape(button)}$`) }).first().click();
     return message;
   }
 
@@ -388,7 +418,9 @@ export class VsCode {
   async contextMenuChoose(label: string, entry: string): Promise<void> {
     const entries = await this.contextMenu(label);
     if (!entries.includes(entry)) throw new Error(`the context menu of ${label} has no "${entry}" (it has: ${entries.join(', ')})`);
-    await this.page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: new RegExp(`^${escape(entry)}$`) }).first().click();
+    // With the keyboard, as the menu takes it reliably: Down to the entry (separators are skipped), Enter.
+    for (let k = 0; k <= entries.indexOf(entry); k++) await this.page.keyboard.press('ArrowDown');
+    await this.page.keyboard.press('Enter');
   }
 
   // ------------------------------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ const FILES = ['walk-a.pixel.json', 'walk-b.pixel.json'];
 const ANSWER = 120_000;
 /** A run long enough to be often still training at the next action, short enough to finish sometimes. */
 const WALK_STEPS = 1500;
+/** Progress notifications (training, loading images) are not an answer: the result or message that follows is. */
+const PROGRESS = /^Pixel Lab: (training|loading)/;
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -51,7 +53,7 @@ const choose = <T>(w: Walk, xs: readonly T[]): T => xs[Math.floor(w.rng() * xs.l
 /** An answer is a notification (other than the training progress) or one of the action's own results. */
 async function answer(w: Walk, what: string, results: Record<string, () => Promise<boolean> | boolean>, timeout = ANSWER): Promise<{ text: string; failed: boolean }> {
   return w.vs.until(`an answer to ${what}`, async () => {
-    const note = (await w.vs.notes()).find((n) => !/^Pixel Lab: training/.test(n.text));
+    const note = (await w.vs.notes()).find((n) => !PROGRESS.test(n.text));
     if (note) return { text: `${note.severity}: ${note.text}`, failed: note.severity !== 'info' };
     for (const [name, check] of Object.entries(results)) if (await check()) return { text: name, failed: false };
     return null;
@@ -74,12 +76,12 @@ async function commandWithPick(w: Walk, title: string): Promise<string | null> {
       const words = `${await vs.page.locator('.quick-input-widget').textContent()} ${await vs.page.locator('.quick-input-box input').getAttribute('placeholder')}`;
       if (!/no .*run|nothing/i.test(words)) throw new FatalError(`${title} showed an empty picker with no words ("${words.trim()}")`);
     }
-    if ((await vs.notes()).some((n) => !/^Pixel Lab: training/.test(n.text))) return [] as string[];
+    if ((await vs.notes()).some((n) => !PROGRESS.test(n.text))) return [] as string[];
     return null;
   }, ANSWER);
   if (rows.length === 0) return null;
   const row = choose(w, rows);
-  await vs.page.locator('.quick-input-list .monaco-list-row').nth(rows.indexOf(row)).click();
+  await vs.pickIndex(rows.indexOf(row));
   return row;
 }
 
@@ -189,14 +191,18 @@ const ACTIONS_LIST: Action[] = [
           if (!/no .*run|nothing/i.test(words)) throw new FatalError(`Compare Runs showed an empty picker with no words ("${words.trim()}")`);
           return [] as string[];
         }
-        return (await vs.notes()).some((n) => !/^Pixel Lab: training/.test(n.text)) ? ([] as string[]) : null;
+        return (await vs.notes()).some((n) => !PROGRESS.test(n.text)) ? ([] as string[]) : null;
       }, ANSWER);
       if (rows.length === 0) {
         await vs.page.keyboard.press('Escape');
         return answer(w, 'Compare Runs (no runs)', { 'an empty picker that says so': () => true });
       }
-      await vs.pickAll();
-      return answer(w, `Compare ${rows.length} runs`, { 'the comparison': async () => (await vs.panelOrNull()) !== null && (await vs.header()).title === `Comparing ${rows.length} runs` });
+      // A random, non-empty choice of runs.
+      const chosen = rows.map((_, k) => k).filter(() => w.rng() < 0.6);
+      if (chosen.length === 0) chosen.push(Math.floor(w.rng() * rows.length));
+      await vs.pickMany(chosen);
+      const a = await answer(w, `Compare ${chosen.length} runs`, { 'the comparison': async () => (await vs.panelOrNull()) !== null && (await vs.header()).title === `Comparing ${chosen.length} runs` });
+      return { text: `${chosen.length} of ${rows.length} runs → ${a.text}`, failed: a.failed };
     },
   },
   {
@@ -249,8 +255,9 @@ const ACTIONS_LIST: Action[] = [
         if (onDisk && onDisk.status !== 'running') throw new FatalError(`the ${onDisk.status} run ${row.label} (tree: ${row.description}) offers no Delete Run (menu: ${menu.join(', ')})`);
         return { text: `${row.label} (${row.description}): no Delete in its menu while it trains`, failed: false };
       }
+      await vs.page.keyboard.press('Escape');
       await vs.markNotes();
-      await vs.page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: /^Delete Run$/ }).first().click();
+      await vs.contextMenuChoose(row.label, 'Delete Run');
       await vs.dialog('Delete');
       const a = await answer(w, `Delete ${row.label}`, { 'the folder is gone': () => !onDisk || !existsSync(onDisk.dir) });
       return { text: `${row.label} → ${a.text}`, failed: a.failed };
