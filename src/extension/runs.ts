@@ -210,9 +210,12 @@ export async function runView(run: RunFolder, withFiles = true): Promise<RunView
     grids,
     experiment: JSON.stringify(experiment),
     checkpoint: withFiles ? (run.readBestCheckpoint()?.bytes ?? null) : null,
-    dataset: cached ?? null,
+    // A copy: VS Code's webview messaging takes the memory of the bytes it sends (the cache keeps its own).
+    dataset: cached ? copyBatch(cached) : null,
   };
 }
+
+const copyBatch = (b: ImageBatch): ImageBatch => ({ ...b, data: b.data.slice() });
 
 const datasets = new Map<string, ImageBatch>();
 const datasetKey = (file: string, experiment: Experiment) => JSON.stringify([path.resolve(path.dirname(file)), experiment.data]);
@@ -228,7 +231,7 @@ export async function runDataset(run: RunFolder): Promise<{ images: ImageBatch |
     const prepared = await prepareExperimentOffThread(info.experimentFile, text);
     const images = testImages(prepared, 16)!;
     if (datasets.size > 16) datasets.clear();
-    datasets.set(datasetKey(info.experimentFile, prepared.experiment), images);
+    datasets.set(datasetKey(info.experimentFile, prepared.experiment), copyBatch(images));
     return { images };
   } catch (error) {
     return { images: null, error: (error as Error).message.split('\n')[0] };
