@@ -29,7 +29,8 @@ const node = {
 
 await Promise.all([
   build({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], minify: true }),
-  build({ ...node, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.cjs' }),
+  // Minified: the extension's package carries the CLI too (train on the host, Export for PyTorch).
+  build({ ...node, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.cjs', minify: true, keepNames: true }),
   build({ ...node, entryPoints: ['src/data/load-worker.ts'], outfile: 'dist/load-worker.js', minify: true }),
   build({ ...browser, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', format: 'esm' }),
   build({ ...browser, entryPoints: ['webview/worker.ts'], outfile: 'dist/webview/worker.js', format: 'iife' }),

@@ -49,6 +49,12 @@ let lastHover: { hit: GridHit; grid: ImageGrid } | null = null;
 let fieldAsked = false;
 
 const runId = () => view?.runId ?? null;
+/** The last step of each curve on the chart, per run: news of a run followed elsewhere adds only what is newer. */
+const latest = new Map<string, { train: number; test: number }>();
+function noteLatest(id: string, metrics: RunView['metrics']): void {
+  const last = (split: 'train' | 'test') => metrics.filter((p) => p.split === split).reduce((n, p) => Math.max(n, p.step), 0);
+  latest.set(id, { train: last('train'), test: last('test') });
+}
 const busy = () => trainingRunId !== null || sampling !== null;
 
 // --------------------------------------------------------------------------------------------------------------
@@ -275,6 +281,7 @@ function viewRun(id: string, name: string, json: string, metrics: RunView['metri
   levels = e.data.levels;
   title.textContent = name;
   chart.setRuns([{ name, metrics }]);
+  noteLatest(id, metrics);
   grids.length = 0;
   stepSlider.set(0, 0);
   sampleGrid.clear();
@@ -376,6 +383,7 @@ function onHostMessage(m: HostMessage): void {
       return;
     case 'compare':
       chart.setRuns(m.runs.map((r) => ({ name: r.name, metrics: r.metrics })));
+      for (const r of m.runs) noteLatest(r.runId, r.metrics);
       title.textContent = `Comparing ${m.runs.length} runs`;
       showComparison(m.runs);
       setComparing(m.runs);
@@ -394,17 +402,24 @@ function onHostMessage(m: HostMessage): void {
     case 'dataset':
       if (onView(m.runId)) showDatasetImages(m.images, m.error);
       return;
-    case 'news':
-      // A run training elsewhere wrote more: its curves, grids and status follow.
+    case 'news': {
+      // A run training elsewhere wrote more: its curves, grids and status follow (points it had already, skipped).
       if (m.runId === trainingRunId || curveOf(m.runId) < 0) return;
-      for (const point of m.metrics) chart.add(point, curveOf(m.runId));
+      const seen = latest.get(m.runId) ?? { train: 0, test: 0 };
+      for (const point of m.metrics) {
+        if (point.step <= seen[point.split]) continue;
+        seen[point.split] = point.step;
+        chart.add(point, curveOf(m.runId));
+      }
+      latest.set(m.runId, seen);
       if (onView(m.runId)) {
         view = { ...view!, status: m.status };
         setStatus(m.status === 'running' ? `step ${m.metrics.filter((p) => p.split === 'train').at(-1)?.step ?? m.step}/${experiment?.training.steps ?? '?'} (elsewhere)` : m.status);
         const e = experiment;
-        if (e) for (const g of m.grids) void decodeGrid(g.png, e).then((images) => onView(m.runId) && addGrid(g.step, images)).catch(() => {});
+        if (e) for (const g of m.grids.filter((g) => !grids.some((h) => h.step === g.step))) void decodeGrid(g.png, e).then((images) => onView(m.runId) && addGrid(g.step, images)).catch(() => {});
       }
       return;
+    }
     case 'sample':
       void showRun(m.run, false);
       temperature = m.temperature;

@@ -159,7 +159,11 @@ DATASET_SHAPES = {'mnist': (28, 28, 1), 'fashion-mnist': (28, 28, 1), 'emoji': (
 
 
 def bundled_data_dir() -> str:
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'dist', 'data')
+    """Where the bundled sets are: $PIXEL_LAB_DATA, data/ beside this package (a folder made by `pixel-lab export`),
+    or the repository's dist/data (built by `npm run build`)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.environ.get('PIXEL_LAB_DATA'), os.path.join(os.path.dirname(here), 'data'), os.path.join(os.path.dirname(os.path.dirname(here)), 'dist', 'data')]
+    return next((c for c in candidates if c and os.path.isdir(c)), candidates[-1])
 
 
 def load_images(experiment: dict, experiment_file: str) -> np.ndarray:

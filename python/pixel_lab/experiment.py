@@ -7,7 +7,8 @@ import json
 import os
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCHEMA_PLACES = [os.path.join(REPO, 'src', 'experiment', 'pixel-experiment.schema.json'),
+SCHEMA_PLACES = [os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pixel-experiment.schema.json'),  # pixel-lab export
+                 os.path.join(REPO, 'src', 'experiment', 'pixel-experiment.schema.json'),
                  os.path.join(REPO, 'dist', 'pixel-experiment.schema.json')]
 
 
@@ -53,9 +54,16 @@ def read_experiment(file: str) -> tuple:
     return e, text
 
 
+def default_features(channels: int) -> dict:
+    """Features when the experiment does not say (src/experiment/types.ts defaultFeatures): 16 and 32 for grey
+    images, rounded up to a multiple of 3 (18 and 33) for colour, one group per colour."""
+    groups = 3 if channels == 3 else 1
+    return {'hidden': -(-16 // groups) * groups, 'outputHidden': -(-32 // groups) * groups}
+
+
 def model_config_of(e: dict, image: tuple) -> dict:
     """The TS engine's ModelConfig for images of shape (height, width, channels): what a checkpoint records."""
     levels = e['data']['levels']
     head = {'kind': 'bernoulli'} if levels == 2 else {'kind': 'categorical', 'levels': levels}
     image = {'height': image[0], 'width': image[1], 'channels': image[2]}
-    return {**e['model'], 'image': image, 'head': head, 'seed': e['training']['seed']}
+    return {**default_features(image['channels']), **e['model'], 'image': image, 'head': head, 'seed': e['training']['seed']}

@@ -27,7 +27,7 @@ const SIZE = 28;
 const WARMUP = 3;
 
 /** The shapes and layers of bench_torch.py, as Pixel Lab configurations. */
-const REFERENCE: Record<string, { torchName: string | null; config: ModelConfig; target: number | null }> = {
+export const REFERENCE: Record<string, { torchName: string | null; config: ModelConfig; target: number | null }> = {
   pixelcnn: {
     torchName: 'pixelcnn',
     target: 4,

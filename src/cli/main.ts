@@ -96,6 +96,20 @@ export function program(): Command {
     .addOption(backendOption())
     .action(async (dir: string, o) => evalCommand(RunFolder.open(dir), o));
   cli
+    .command('export')
+    .description('what a cluster needs to train with PyTorch: the experiment, the run\'s best weights as safetensors, the twin, the torchrun command')
+    .argument('<target>', 'an experiment file, or a run folder (its experiment and best checkpoint)')
+    .option('--out <dir>', 'the folder to write (default: pytorch/ in the run folder, or <name>-pytorch beside the experiment)')
+    .action(async (target: string, o: { out?: string }) => {
+      const { exportForPyTorch } = await import('./export');
+      const done = exportForPyTorch(target, o.out);
+      console.log(`exported to ${done.dir}`);
+      console.log(`experiment:  ${done.experiment}`);
+      if (done.weights) console.log(`weights:     ${done.weights}`);
+      console.log(`train with:  cd ${done.dir} && ${done.command}`);
+      console.log(`(see ${path.join(done.dir, 'TRAIN.md')} for several machines)`);
+    });
+  cli
     .command('deps')
     .description('which inputs one output depends on: the structural map (from the masks) and the gradient map (from the weights)')
     .argument('<target>', 'an experiment file (fresh weights) or a run folder (its best checkpoint)')
@@ -111,8 +125,14 @@ export function program(): Command {
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--no-sampling', 'skip the sampling benchmark')
     .option('--quality', 'instead: train each model for the same steps on binarised MNIST, report test NLL beside ms/step')
-    .action(async (o: { models?: string; steps?: number; torch: boolean; sampling: boolean; quality?: boolean }) => {
-      const { useWasmInNode } = await import('../backend/node');
+    .addOption(new Option('--backend <backend>', 'webgpu: GPU dispatches and submits per step and per sampled pixel (Dawn)').choices(['wasm', 'webgpu']))
+    .action(async (o: { models?: string; steps?: number; torch: boolean; sampling: boolean; quality?: boolean; backend?: string }) => {
+      const { useWasmInNode, useWebGPUInNode } = await import('../backend/node');
+      if (o.backend === 'webgpu' && !o.quality) {
+        await useWebGPUInNode();
+        const { runWebGPUBench } = await import('../bench/webgpu');
+        return runWebGPUBench({ models: o.models?.split(','), steps: o.steps, sampling: o.sampling });
+      }
       await useWasmInNode();
       if (o.quality) {
         const { runQualityBench } = await import('../bench/quality');

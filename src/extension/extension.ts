@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { RunFolder } from '../runs/run-folder';
 import { newExperimentText } from './new-experiment';
 import { PANEL_TYPE, PixelLabPanel } from './panel';
+import { runCli } from './host-run';
 import { findRuns, markInterruptedRuns, retargetRuns } from './runs';
 import { TrainingController } from './training';
 import { ExperimentItem, ExperimentsTree, RunItem } from './tree';
@@ -170,6 +171,25 @@ export function activate(context: vscode.ExtensionContext): void {
     writeFileSync(target, newExperimentText(readFileSync(path.join(examples, template.file), 'utf8'), name), { flag: 'wx' });
     await vscode.window.showTextDocument(vscode.Uri.file(target));
     tree.refresh();
+  });
+  command('pixelLab.exportForPyTorch', async (item?: RunItem | ExperimentItem) => {
+    const target = item instanceof ExperimentItem ? item.file : await pickRun(item, 'Run to export for PyTorch (its experiment and best weights)');
+    if (!target) return;
+    const name = item instanceof ExperimentItem ? path.basename(target).replace(/\.pixel\.json$/, '') : `${path.basename(path.dirname(target))}-${path.basename(target)}`;
+    const where = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Export Here', title: 'Folder to export into (a folder for the cluster is made in it)', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+    if (!where?.[0]) return;
+    const out = path.join(where[0].fsPath, `${name}-pytorch`);
+    const result = await runCli(context.extensionUri.fsPath, ['export', target, '--out', out]);
+    if (result.code !== 0) {
+      log.appendLine(result.stderr);
+      void vscode.window.showErrorMessage(`Pixel Lab: the export failed: ${result.stderr.trim().split('\n').at(-1) ?? 'see the log'}`);
+      return;
+    }
+    log.appendLine(result.stdout);
+    const train = /^train with:\s+(.+)$/m.exec(result.stdout)?.[1] ?? '';
+    const choice = await vscode.window.showInformationMessage(`Exported to ${out}. Train there with: ${train}`, 'Copy Command', 'Open TRAIN.md');
+    if (choice === 'Copy Command') await vscode.env.clipboard.writeText(train);
+    if (choice === 'Open TRAIN.md') await vscode.window.showTextDocument(vscode.Uri.file(path.join(out, 'TRAIN.md')));
   });
   command('pixelLab.revealRun', async (item?: RunItem) => {
     const dir = await pickRun(item, 'Run to reveal');

@@ -28,6 +28,20 @@ export function hostCommand(trainer: HostTrainer, file: string, root: string, py
   return { command: python, args: ['-m', 'pixel_lab.train', file], env: { ...process.env, PYTHONPATH: pythonPath } };
 }
 
+/** Run a `pixel-lab` command on this machine to its end; its exit code and what it printed. */
+export function runCli(root: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { command, env } = hostCommand('cli', '', root);
+  return new Promise((resolve) => {
+    const child = spawn(command, [path.join(root, 'dist', 'cli.cjs'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', (error) => resolve({ code: null, stdout, stderr: `could not start ${command}: ${error.message}` }));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export interface HostRunEvents {
   /** The run folder exists (the child said so). */
   onRun(run: RunFolder): void;

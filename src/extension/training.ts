@@ -16,7 +16,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { ExperimentError } from '../experiment/experiment';
 import type { BackendPreference, PanelMessage, RunStatus } from '../protocol';
-import { HEARTBEAT_MS, RunFolder, runsFolderOf } from '../runs/run-folder';
+import { effectiveStatus, HEARTBEAT_MS, RunFolder, runsFolderOf } from '../runs/run-folder';
 import { RunFollower } from './follow';
 import { HostRun, hostCommand, type HostTrainer } from './host-run';
 import type { PixelLabPanel } from './panel';
@@ -178,14 +178,17 @@ export class TrainingController implements vscode.Disposable {
     // The panel's worker holds one model: while it trains, the panel stays with that run (runs can be compared).
     if (this.busyWith(runDir)) return;
     const run = RunFolder.open(runDir);
+    // Following starts before the run is read, so no line written in between is missed (the panel drops repeats).
+    this.follow(effectiveStatus(run.info) === 'running' && run.dir !== this.active?.run.dir ? [run] : []);
     const view = await runView(run);
     if (this.busyWith(runDir)) return; // a run started meanwhile
     await this.panel.post({ type: 'show', run: view });
-    this.follow(view.status === 'running' && run.dir !== this.active?.run.dir ? [run] : []);
     if (!view.dataset) await this.panel.post({ type: 'dataset', runId: run.dir, ...(await runDataset(run)) });
   }
 
-  /** Follow runs training elsewhere (a terminal, torchrun, another window) from their files; stop following others. */
+  /**
+   * Follow runs training elsewhere (a terminal, torchrun, another window) from their files; stop following others.
+   */
   private follow(runs: RunFolder[]): void {
     for (const f of this.followers) f.close();
     this.followers = runs.map(

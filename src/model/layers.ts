@@ -3,6 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { buildMask, causalGeometry, colourGroups, type KernelGeometry, type MaskType, samePadding } from './masks';
 import { DepField } from './field';
 import type { ParamStore } from './params';
+import { webgpuGate } from '../backend/webgpu/gated';
+import { fusedScanAttrs, webgpuLstmScan } from '../backend/webgpu/lstm-scan';
+import { fusedEnabled } from '../backend/webgpu/program';
 
 export interface ConvFeatures {
   readonly in: number;
@@ -98,6 +101,9 @@ export interface LSTMStep {
  */
 export function lstmRecurrence(fromInput: tf.Tensor4D, stateToState: Conv2D, axis: 1 | 2): tf.Tensor4D {
   const { geometry } = stateToState;
+  // On WebGPU the same math runs as one dispatch a step, forward and backward (src/backend/webgpu/lstm-scan.ts).
+  const fused = tf.getBackend() === 'webgpu' ? fusedScanAttrs(geometry, axis) : null;
+  if (fused) return webgpuLstmScan(fromInput, stateToState.weights(), fused);
   const p = samePadding(geometry);
   const padding: Padding4 = [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
   // The transposed convolution of dgates, which carries the gradient back to the previous slice's states.
@@ -188,6 +194,8 @@ function lstmBackward(dStates: tf.Tensor, saved: tf.Tensor[], axis: 1 | 2, paddi
 
 /** The gated activation of Gated PixelCNN: tanh(a) ⊙ σ(b) of the two halves of the features. */
 export function gatedActivation(x: tf.Tensor): tf.Tensor4D {
+  // On WebGPU the same math runs as one dispatch forward and one backward (src/backend/webgpu/gated.ts).
+  if (tf.getBackend() === 'webgpu' && fusedEnabled()) return webgpuGate(x) as tf.Tensor4D;
   const [a, b] = tf.split(x, 2, -1);
   return tf.mul(tf.tanh(a), tf.sigmoid(b)) as tf.Tensor4D;
 }

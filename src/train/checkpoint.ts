@@ -7,6 +7,7 @@
  * The header holds the model.json content, the optimiser's weight manifest and the training state.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { createOptimizer as createFusedOptimizer } from '../backend/webgpu/optimizers';
 import type { PixelModel } from '../model/model';
 import { fromModelJson, loadModel, type ModelJson, saveModel, type SavedModel, toModelJson } from '../model/serialize';
 
@@ -28,8 +29,9 @@ export interface Checkpoint {
 
 const MAGIC = 'PIXLCKPT';
 
+/** The experiment's optimiser: TF.js's Adam or RMSProp (momentum 0.9), each update fused into a few dispatches on WebGPU. */
 export function createOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
-  return name === 'adam' ? tf.train.adam(learningRate) : tf.train.rmsprop(learningRate, 0.9);
+  return createFusedOptimizer(name, learningRate);
 }
 
 export async function captureCheckpoint(model: PixelModel, optimizer: tf.Optimizer, name: OptimizerName, learningRate: number, state: TrainState): Promise<Checkpoint> {

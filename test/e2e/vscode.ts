@@ -41,6 +41,8 @@ export interface RunOnDisk {
   readonly experimentFile?: string;
   readonly error?: string;
   readonly backend?: string;
+  /** Its trainer while it trains: pid, host, heartbeat. */
+  readonly owner?: { readonly pid: number; readonly host: string; readonly heartbeat: string };
 }
 
 // Installed in every page load: records each notification toast's text, severity and buttons as it appears.
