@@ -7,11 +7,12 @@
  *   sample grid, a closed panel…) or a message;
  * - at most one run's run.json says `running`, and only while a trainer lives (its metrics grow); with none
  *   running, the status bar shows no training;
- * - the panel is never left in an error state after a command that succeeded;
+ * - the panel is never left in an error state after a command that succeeded, and no error is shown other than a
+ *   refusal of what cannot be done now (no checkpoint yet, stop the run first);
  * - the tree matches the run folders on disk: under each experiment, exactly the runs whose run.json names that
  *   experiment file.
  *
- * Seeds: PIXEL_LAB_WALK_SEEDS (comma-separated; default 1), actions per walk: PIXEL_LAB_WALK_ACTIONS (default 30).
+ * Seeds: PIXEL_LAB_WALK_SEEDS (comma-separated; default 1,2,3), actions per walk: PIXEL_LAB_WALK_ACTIONS (default 30).
  * The action log is printed as the walk goes and in the failure, to replay a failing walk by its seed.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { describe, it } from 'vitest';
 import { stopAnyRun } from './training';
 import { FatalError, type RunOnDisk, tinyExperiment, VsCode } from './vscode';
 
-const SEEDS = (process.env.PIXEL_LAB_WALK_SEEDS ?? '1').split(',').map((s) => Number(s.trim())).filter((s) => Number.isInteger(s));
+const SEEDS = (process.env.PIXEL_LAB_WALK_SEEDS ?? '1,2,3').split(',').map((s) => Number(s.trim())).filter((s) => Number.isInteger(s));
 const ACTIONS = Number(process.env.PIXEL_LAB_WALK_ACTIONS ?? 30);
 const FILES = ['walk-a.pixel.json', 'walk-b.pixel.json'];
 /** How long a command may take to answer (the machine is slow and shared; generous, never a timing claim). */
@@ -49,6 +50,12 @@ interface Walk {
 }
 
 const choose = <T>(w: Walk, xs: readonly T[]): T => xs[Math.floor(w.rng() * xs.length)];
+
+/**
+ * The error messages a walk may legitimately meet: refusals of what cannot be done now. Any other error
+ * notification is a defect the walk reports.
+ */
+const EXPECTED_ERRORS = /no checkpoint|nothing to sample|stop it (first|before)|ended before its first/i;
 
 /** An answer is a notification (other than the training progress) or one of the action's own results. */
 async function answer(w: Walk, what: string, results: Record<string, () => Promise<boolean> | boolean>, timeout = ANSWER): Promise<{ text: string; failed: boolean }> {
@@ -354,6 +361,8 @@ async function walk(seed: number): Promise<void> {
       say(`#${k} ${action.name} …`);
       const result = await action.run(w);
       say(`#${k} ${action.name}: ${result.text} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      const unexpected = (await vs.notes()).find((n) => n.severity === 'error' && !EXPECTED_ERRORS.test(n.text));
+      if (unexpected) throw new Error(`an error the command should not have met: ${unexpected.text}`);
       await checkInvariants(w, !result.failed);
       await vs.page.keyboard.press('Escape');
     }
