@@ -275,6 +275,7 @@ function viewRun(id: string, name: string, json: string, metrics: RunView['metri
   const same = view?.runId === id;
   view = { runId: id, status: runStatus, checkpoint };
   vscode.setState({ runId: id });
+  document.body.dataset.runId = id;
   document.body.classList.remove('empty');
   const e = JSON.parse(json) as Experiment;
   experiment = e;
