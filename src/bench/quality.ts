@@ -7,7 +7,7 @@
  * asks for |Δ| ≤ 2%).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Batches, experimentBatches } from '../data/batches';
@@ -122,6 +122,9 @@ export async function runQualityBench(options: QualityOptions = {}): Promise<Qua
   const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
   const trainFile = path.resolve(dataDir, TRAIN_FILE);
   const testFile = path.resolve(dataDir, TEST_FILE);
+  for (const file of [trainFile, testFile]) {
+    if (!existsSync(file)) throw new Error(`no such file: ${file} (Fashion-MNIST's official files: apt-get install dataset-fashion-mnist, or --data DIR)`);
+  }
   const torch = options.twin === false ? null : findTorchPython();
   if (options.twin === true && !torch?.python) throw new Error(`--twin: ${torch?.why}`);
   const python = torch?.python ?? null;
