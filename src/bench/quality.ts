@@ -91,6 +91,7 @@ async function trainHere(experiment: Experiment, batches: Batches, steps: number
   const { height, width, channels } = batches.shape;
   const model = createModel(modelConfigOf(experiment, imageShape(experiment, batches.shape)));
   const optimizer = createOptimizer('adam', LEARNING_RATE);
+  const every = Math.max(1, Math.round(steps / 10));
   let ms = 0;
   try {
     for (let step = 1; step <= steps; step++) {
@@ -99,6 +100,7 @@ async function trainHere(experiment: Experiment, batches: Batches, steps: number
       try {
         const loss = await trainStep(model, optimizer, x);
         if (!Number.isFinite(loss)) throw new Error(`${experiment.name}: the training loss became ${loss} at step ${step}`);
+        if (step % every === 0 || step === steps) console.log(`  ${experiment.name} (TS): step ${step}/${steps}, ${(loss * height * width * channels).toFixed(2)} nats/image`);
       } finally {
         x.dispose();
       }
@@ -146,6 +148,7 @@ export async function runQualityBench(options: QualityOptions = {}): Promise<Qua
       const tsNats = await scored(here.model, testBatches, testCount);
       let twin: { nats: number; msPerStep: number } | null = null;
       if (python) {
+        console.log(`  ${experiment.name} (PyTorch twin): training ${steps} steps`);
         const run = await trainWithTwin(python, file, path.join(work, 'runs'), steps);
         // A plain Uint8Array: decodeCheckpoint slices, and a Node Buffer's slice is a view of its whole pool.
         const model = restoreModel(decodeCheckpoint(new Uint8Array(readFileSync(run.checkpoint)), run.checkpoint));
