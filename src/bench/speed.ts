@@ -2,17 +2,17 @@
  * `pixel-lab bench` (`npm run bench`): speed, measured, as ratios against the PyTorch reference run back to back
  * on this machine.
  *
- *   training  ms per step (median of ≥ 10 after warm-up) of each model on wasm, in the reference configuration of
- *             reference/bench_torch.py (batch 16, 28×28×1 binary, 32 channels, Adam), beside PyTorch's own
- *             single-threaded time for the same model;
+ *   training  ms per step (median of ≥ 10 after warm-up) of each model on wasm (batch 16, 28×28×1 binary,
+ *             32 channels, Adam), beside PyTorch's own single-threaded time for the same model: the PyTorch twin
+ *             (python/pixel_lab) built from the very same configuration (reference/twin_step.py), so the two time
+ *             the same architecture by construction;
  *   sampling  16 PixelCNN images, 28×28 binary: naive (a cropped forward pass per pixel) against cached.
  *
- * Prints one JSON object per line. PIXEL_LAB_PYTHON names the Python with torch (default /usr/bin/python3,
- * Debian's python3-torch).
+ * Prints one JSON object per line. The Python with torch: $PIXEL_LAB_PYTHON, python3 or /usr/bin/python3, the first
+ * that imports torch (Debian's python3-torch).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ModelConfig, ModelType } from '../model/config';
@@ -21,30 +21,27 @@ import type { PixelModel } from '../model/model';
 import { sample } from '../model/sampling/index';
 import { packageRoot } from '../runs/package-root';
 import { trainStep } from '../train/step';
+import { findTorchPython, twinRoot } from './twin';
 
 const BATCH = 16;
 const SIZE = 28;
 const WARMUP = 3;
 
-/** The shapes and layers of bench_torch.py, as Pixel Lab configurations. */
-export const REFERENCE: Record<string, { torchName: string | null; config: ModelConfig; target: number | null }> = {
+/** The configurations timed, in both engines (the shapes of the former reference/bench_torch.py). */
+export const REFERENCE: Record<string, { config: ModelConfig; target: number | null }> = {
   pixelcnn: {
-    torchName: 'pixelcnn',
     target: 4,
     config: reference('pixelcnn', { layers: 4, hidden: 32, firstKernel: 7, kernel: 3, outputHidden: 32 }),
   },
   'row-lstm': {
-    torchName: 'rowlstm',
     target: 1.5,
     config: reference('row-lstm', { layers: 1, hidden: 32, firstKernel: 0, kernel: 3, outputHidden: 0 }),
   },
   'diagonal-bilstm': {
-    torchName: 'diagbilstm',
     target: 1.5,
     config: reference('diagonal-bilstm', { layers: 1, hidden: 32, firstKernel: 7, kernel: 3, outputHidden: 0 }),
   },
   'gated-pixelcnn': {
-    torchName: null,
     target: null,
     config: reference('gated-pixelcnn', { layers: 4, hidden: 32, firstKernel: 7, kernel: 3, outputHidden: 32 }),
   },
@@ -96,13 +93,18 @@ interface TorchResult {
   threads: number;
 }
 
-function torchReference(torchName: string, enabled: boolean): TorchResult | { skipped: string } {
+let torchPython: ReturnType<typeof findTorchPython> | null = null;
+
+/** The twin's time for the same configuration, single-threaded, `steps` steps after the same warm-up. */
+function torchReference(config: ModelConfig, steps: number, enabled: boolean): TorchResult | { skipped: string } {
   if (!enabled) return { skipped: '--no-torch' };
-  const python = process.env.PIXEL_LAB_PYTHON ?? '/usr/bin/python3';
-  const script = path.join(packageRoot(), 'src', 'bench', 'reference', 'bench_torch.py');
-  if (!existsSync(python)) return { skipped: `${python} not found` };
+  torchPython ??= findTorchPython();
+  const python = torchPython.python;
+  if (!python) return { skipped: torchPython.why };
+  const script = path.join(packageRoot(), 'src', 'bench', 'reference', 'twin_step.py');
   try {
-    const out = execFileSync(python, [script, torchName], { env: { ...process.env, TORCH_THREADS: '1' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, PYTHONPATH: twinRoot(), TORCH_THREADS: '1', OMP_NUM_THREADS: '1' };
+    const out = execFileSync(python, [script, JSON.stringify(config), String(steps), String(WARMUP)], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return JSON.parse(out.trim().split('\n').pop()!) as TorchResult;
   } catch (error) {
     const message = (error as { stderr?: string }).stderr || (error as Error).message;
@@ -155,7 +157,7 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<void> {
     const entry = REFERENCE[name];
     if (!entry) throw new Error(`unknown model '${name}' (one of ${Object.keys(REFERENCE).join(', ')})`);
     // Back to back: the reference first, then ours, so both see the same machine state.
-    const torch = entry.torchName ? torchReference(entry.torchName, options.torch ?? true) : null;
+    const torch = torchReference(entry.config, steps, options.torch ?? true);
     const ours = await timeTraining(entry.config, steps);
     const line: Record<string, unknown> = {
       bench: 'train',
@@ -167,9 +169,9 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<void> {
       max_ms: round(ours.max),
       loss: Math.round(ours.loss * 1e4) / 1e4,
     };
-    if (torch && 'median_ms' in torch) {
+    if ('median_ms' in torch) {
       Object.assign(line, { torch_median_ms: torch.median_ms, torch_version: torch.torch, torch_threads: torch.threads, ratio: Math.round((ours.median / torch.median_ms) * 100) / 100, target_ratio: entry.target });
-    } else if (torch) {
+    } else {
       Object.assign(line, { torch_skipped: torch.skipped });
     }
     print(line);
