@@ -385,7 +385,7 @@ function onHostMessage(m: HostMessage): void {
     case 'compare':
       chart.setRuns(m.runs.map((r) => ({ name: r.name, metrics: r.metrics })));
       for (const r of m.runs) noteLatest(r.runId, r.metrics);
-      title.textContent = `Comparing ${m.runs.length} runs`;
+      title.textContent = `Comparing ${m.runs.length} run${m.runs.length === 1 ? "" : "s"}`;
       showComparison(m.runs);
       setComparing(m.runs);
       return;
@@ -609,7 +609,32 @@ function onWorkerMessage(m: FromWorker): void {
   }
 }
 
+/**
+ * The bytes a host message brings, made the page's own: what VS Code's webview messaging hands over may be a view
+ * into memory it reuses or passes on, and these are kept (the run on view's checkpoint) and sent on to the worker.
+ */
+function ownBytes(m: HostMessage): HostMessage {
+  const run = (r: RunView): RunView => ({ ...r, checkpoint: r.checkpoint?.slice() ?? null });
+  if (m.type === 'show') return { ...m, run: run(m.run) };
+  if (m.type === 'sample') return { ...m, run: run(m.run) };
+  if (m.type === 'train') return { ...m, checkpoint: m.checkpoint?.slice() ?? null };
+  return m;
+}
+
+/** Whether a value holds binary whose memory is gone (transferred away): a message delivered a second time. */
+function detached(value: unknown, depth = 0): boolean {
+  if (value instanceof Uint8Array) return (value.buffer as ArrayBuffer & { detached?: boolean }).detached === true;
+  if (depth > 4 || typeof value !== 'object' || value === null) return false;
+  return Object.values(value).some((v) => detached(v, depth + 1));
+}
+
 window.addEventListener('message', (event: MessageEvent) => {
+  // VS Code can hand the page a message it has already delivered, its binary transferred away with the first
+  // delivery (seen around window reloads): the first was acted on; this one is dropped, not refused.
+  if (detached(event.data)) {
+    toHost({ type: 'log', level: 'info', message: `a repeated ${String((event.data as { type?: unknown })?.type)} message from the host was dropped` });
+    return;
+  }
   const checked = validateHostMessage(event.data);
   if (!checked.ok) {
     const data = event.data as { type?: unknown; runId?: unknown } | null;
@@ -620,7 +645,7 @@ window.addEventListener('message', (event: MessageEvent) => {
     toHost({ type: 'rejected', messageType: type, ...(id ? { runId: id } : {}), reason });
     return;
   }
-  onHostMessage(checked.message);
+  onHostMessage(ownBytes(checked.message));
 });
 
 // A blocked resource is a bug worth hearing about, not a silent blank.

@@ -410,9 +410,12 @@ export class VsCode {
   async contextMenu(label: string): Promise<string[]> {
     await this.showTree();
     await this.page.keyboard.press('Escape');
-    await this.treeRow(label).click({ button: 'right' });
     const menu = this.page.locator('.context-view .monaco-menu');
-    await menu.waitFor({ timeout: 10_000 });
+    // A right-click just after a menu closed can be taken as closing it: click again until the menu shows.
+    await this.until(`the context menu of ${label}`, async () => {
+      await this.treeRow(label).click({ button: 'right' });
+      return menu.waitFor({ timeout: 3000 }).then(() => true, () => false);
+    }, 30_000);
     return (await menu.locator('.action-item .action-label').allTextContents()).map((t) => t.trim()).filter(Boolean);
   }
 
