@@ -103,7 +103,8 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
   if (at + modelBytes + optimizerBytes !== bytes.length) {
     throw new Error(`${name} is truncated or damaged: ${bytes.length} bytes where ${at + modelBytes + optimizerBytes} are expected`);
   }
-  const copy = (from: number, length: number) => bytes.slice(from, from + length).buffer;
+  // Uint8Array's slice (a copy) also for a Node Buffer, whose own slice is a view into shared memory.
+  const copy = (from: number, length: number) => Uint8Array.prototype.slice.call(bytes, from, from + length).buffer as ArrayBuffer;
   return {
     model: fromModelJson(header.model, copy(at, modelBytes)),
     optimizer: { ...header.optimizer, data: copy(at + modelBytes, optimizerBytes) },

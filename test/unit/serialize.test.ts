@@ -61,3 +61,24 @@ describe('save and load', () => {
     expect([...(await sample(loaded, { count: 2, seed: 5 }))]).toEqual([...(await sample(model, { count: 2, seed: 5 }))]);
   });
 });
+
+describe('a checkpoint read straight from disk', () => {
+  it('decodes from a Node Buffer (whose slice is a view, not a copy) as from a Uint8Array', async () => {
+    const { createModel } = await import('../../src/model/index');
+    const { captureCheckpoint, createOptimizer, decodeCheckpoint, encodeCheckpoint } = await import('../../src/train/checkpoint');
+    const model = createModel({ type: 'pixelcnn', layers: 1, hidden: 4, firstKernel: 3, kernel: 3, residual: true, outputHidden: 4, image: { height: 6, width: 6, channels: 1 }, head: { kind: 'bernoulli' }, seed: 1 });
+    const optimizer = createOptimizer('adam', 0.001);
+    const bytes = encodeCheckpoint(await captureCheckpoint(model, optimizer, 'adam', 0.001, { step: 3, bestTestNats: null, bestStep: null }));
+    // A Buffer in a larger pool, as readFileSync gives for small files.
+    const pool = Buffer.alloc(bytes.length + 64);
+    pool.set(bytes, 32);
+    const buffer = pool.subarray(32, 32 + bytes.length);
+    const fromBuffer = decodeCheckpoint(buffer);
+    const fromCopy = decodeCheckpoint(new Uint8Array(bytes));
+    expect(fromBuffer.state.step).toBe(3);
+    expect(new Uint8Array(fromBuffer.model.weightData as ArrayBuffer)).toEqual(new Uint8Array(fromCopy.model.weightData as ArrayBuffer));
+    expect(new Uint8Array(fromBuffer.optimizer.data)).toEqual(new Uint8Array(fromCopy.optimizer.data));
+    model.dispose();
+    optimizer.dispose();
+  });
+});
