@@ -208,7 +208,7 @@ const ACTIONS_LIST: Action[] = [
       const chosen = rows.map((_, k) => k).filter(() => w.rng() < 0.6);
       if (chosen.length === 0) chosen.push(Math.floor(w.rng() * rows.length));
       await vs.pickMany(chosen);
-      const a = await answer(w, `Compare ${chosen.length} runs`, { 'the comparison': async () => (await vs.panelOrNull()) !== null && (await vs.header()).title === `Comparing ${chosen.length} runs` });
+      const a = await answer(w, `Compare ${chosen.length} runs`, { 'the comparison': async () => (await vs.panelOrNull()) !== null && (await vs.header()).title === `Comparing ${chosen.length} run${chosen.length === 1 ? "" : "s"}` });
       return { text: `${chosen.length} of ${rows.length} runs → ${a.text}`, failed: a.failed };
     },
   },
