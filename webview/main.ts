@@ -628,14 +628,38 @@ function detached(value: unknown, depth = 0): boolean {
   return Object.values(value).some((v) => detached(v, depth + 1));
 }
 
+/** A run whose checkpoint arrived as zero bytes: its memory was taken by an earlier delivery of the same message. */
+function emptiedCheckpoint(data: unknown): boolean {
+  const run = (data as { run?: { checkpoint?: unknown } } | null)?.run;
+  return run?.checkpoint instanceof Uint8Array && run.checkpoint.length === 0;
+}
+
+/**
+ * The dataset images a view brings are a convenience (the card, completion): if they arrive damaged (their bytes
+ * not matching their shape), the run is shown without them and the log says so, instead of refusing the whole view.
+ */
+function withoutDamagedDataset(data: unknown): unknown {
+  const own = data as { type?: unknown; images?: { data?: unknown; count: number; height: number; width: number; channels: number } | null } | null;
+  const i = own?.type === 'dataset' ? own.images : null;
+  if (i && i.data instanceof Uint8Array && i.data.length !== i.count * i.height * i.width * i.channels) {
+    toHost({ type: 'log', level: 'warn', message: `a run's dataset images arrived with ${i.data.length} bytes for ${i.count}×${i.height}×${i.width}×${i.channels}: shown without them` });
+    return { ...own, images: null, error: 'its images did not arrive whole; show the run again' };
+  }
+  const m = data as { type?: unknown; run?: { dataset?: { data?: unknown; count: number; height: number; width: number; channels: number } | null } } | null;
+  const d = m?.run?.dataset;
+  if (!d || !(d.data instanceof Uint8Array) || d.data.length === d.count * d.height * d.width * d.channels) return data;
+  toHost({ type: 'log', level: 'warn', message: `the dataset images of a ${String(m?.type)} message arrived with ${d.data.length} bytes for ${d.count}×${d.height}×${d.width}×${d.channels}: shown without them` });
+  return { ...m, run: { ...m!.run, dataset: null, datasetError: 'its images did not arrive whole; show the run again' } };
+}
+
 window.addEventListener('message', (event: MessageEvent) => {
   // VS Code can hand the page a message it has already delivered, its binary transferred away with the first
   // delivery (seen around window reloads): the first was acted on; this one is dropped, not refused.
-  if (detached(event.data)) {
-    toHost({ type: 'log', level: 'info', message: `a repeated ${String((event.data as { type?: unknown })?.type)} message from the host was dropped` });
+  if (detached(event.data) || emptiedCheckpoint(event.data)) {
+    toHost({ type: 'log', level: 'warn', message: `a repeated ${String((event.data as { type?: unknown })?.type)} message from the host, its binary gone, was dropped` });
     return;
   }
-  const checked = validateHostMessage(event.data);
+  const checked = validateHostMessage(withoutDamagedDataset(event.data));
   if (!checked.ok) {
     const data = event.data as { type?: unknown; runId?: unknown } | null;
     const type = typeof data?.type === 'string' ? data.type : 'unknown';

@@ -182,6 +182,8 @@ export class TrainingController implements vscode.Disposable {
     this.follow(effectiveStatus(run.info) === 'running' && run.dir !== this.active?.run.dir ? [run] : []);
     const view = await runView(run);
     if (this.busyWith(runDir)) return; // a run started meanwhile
+    const d = view.dataset;
+    if (d && d.data.length !== d.count * d.height * d.width * d.channels) this.log.appendLine(`${run.dir}: its cached dataset images lost their bytes (${d.data.length}) before being sent`);
     await this.panel.post({ type: 'show', run: view });
     if (!view.dataset) await this.panel.post({ type: 'dataset', runId: run.dir, ...(await runDataset(run)) });
   }
