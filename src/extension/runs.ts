@@ -198,7 +198,6 @@ export async function runView(run: RunFolder, withFiles = true): Promise<RunView
   const grids = withFiles
     ? run.sampleFiles().map((file) => ({ step: Number(/step-(\d+)\.png$/.exec(file)![1]), png: new Uint8Array(readFileSync(file)) }))
     : [];
-  const cached = withFiles ? datasets.get(datasetKey(info.experimentFile, experiment)) : undefined;
   return {
     runId: run.dir,
     name: `${info.experiment} · ${path.basename(run.dir)}`,
@@ -210,8 +209,8 @@ export async function runView(run: RunFolder, withFiles = true): Promise<RunView
     grids,
     experiment: JSON.stringify(experiment),
     checkpoint: withFiles ? (run.readBestCheckpoint()?.bytes ?? null) : null,
-    // A copy: VS Code's webview messaging takes the memory of the bytes it sends (the cache keeps its own).
-    dataset: cached ? copyBatch(cached) : null,
+    // The dataset images follow in their own message (runDataset): a view is shown at once.
+    dataset: null,
   };
 }
 
@@ -228,10 +227,14 @@ export async function runDataset(run: RunFolder): Promise<{ images: ImageBatch |
   const info = run.info;
   try {
     const text = readFileSync(run.experimentFile, 'utf8');
+    const key = datasetKey(info.experimentFile, prepareExperiment(info.experimentFile, text, false).experiment);
+    const known = datasets.get(key);
+    // A copy each time: VS Code's webview messaging takes the memory of the bytes it sends (the cache keeps its own).
+    if (known) return { images: copyBatch(known) };
     const prepared = await prepareExperimentOffThread(info.experimentFile, text);
     const images = testImages(prepared, 16)!;
     if (datasets.size > 16) datasets.clear();
-    datasets.set(datasetKey(info.experimentFile, prepared.experiment), copyBatch(images));
+    datasets.set(key, copyBatch(images));
     return { images };
   } catch (error) {
     return { images: null, error: (error as Error).message.split('\n')[0] };

@@ -182,10 +182,8 @@ export class TrainingController implements vscode.Disposable {
     this.follow(effectiveStatus(run.info) === 'running' && run.dir !== this.active?.run.dir ? [run] : []);
     const view = await runView(run);
     if (this.busyWith(runDir)) return; // a run started meanwhile
-    const d = view.dataset;
-    if (d && d.data.length !== d.count * d.height * d.width * d.channels) this.log.appendLine(`${run.dir}: its cached dataset images lost their bytes (${d.data.length}) before being sent`);
     await this.panel.post({ type: 'show', run: view });
-    if (!view.dataset) await this.panel.post({ type: 'dataset', runId: run.dir, ...(await runDataset(run)) });
+    await this.panel.post({ type: 'dataset', runId: run.dir, ...(await runDataset(run)) });
   }
 
   /**
@@ -213,7 +211,7 @@ export class TrainingController implements vscode.Disposable {
     const experiment = JSON.parse(view.experiment) as { sampling: { count: number; temperature: number }; training: { seed: number } };
     vscode.window.setStatusBarMessage(`$(loading~spin) Pixel Lab: sampling from ${view.name}…`, 5000);
     await this.panel.post({ type: 'sample', run: view, count: experiment.sampling.count, temperature: experiment.sampling.temperature, seed: experiment.training.seed, keepRows: 0 });
-    if (!view.dataset) await this.panel.post({ type: 'dataset', runId: view.runId, ...(await runDataset(RunFolder.open(runDir))) });
+    await this.panel.post({ type: 'dataset', runId: view.runId, ...(await runDataset(RunFolder.open(runDir))) });
   }
 
   async compare(runDirs: string[]): Promise<void> {
@@ -351,6 +349,8 @@ export class TrainingController implements vscode.Disposable {
     }
     if (m.type === 'rejected') {
       this.log.appendLine(`the panel ${m.reason}`);
+      // A run's dataset images or news of a run followed elsewhere are extras: their loss is logged, not a failure.
+      if (m.messageType === 'dataset' || m.messageType === 'news') return;
       if (active && (m.runId === active.run.dir || (m.messageType === 'train' && !active.backend))) this.fail(active, `the panel ${m.reason}`);
       else void vscode.window.showErrorMessage(`Pixel Lab: the panel ${m.reason}`);
       return;

@@ -428,6 +428,19 @@ describe('the panel, as users drive it in any order', () => {
     await page.close();
   });
 
+  it('shows a run whose dataset images arrive damaged without them, saying so, instead of refusing it', async () => {
+    const page = await openPanel('dark');
+    const experiment = tinyTraining('wasm', 4).experiment;
+    const damaged = { data: { __bytes: '' }, count: 16, height: 10, width: 10, channels: 1 };
+    await fromHost(page, { type: 'show', run: runView('damaged-images', experiment, { dataset: damaged }) });
+    await expect.poll(() => page.locator('h1').textContent()).toBe('damaged-images');
+    const messages = await sent(page);
+    expect(messages.filter((m) => m.type === 'rejected')).toEqual([]);
+    expect(messages.some((m) => m.type === 'log' && /arrived with 0 bytes for 16×10×10×1/.test(String(m.message)))).toBe(true);
+    await expect.poll(() => page.locator('.dataset + .caption').textContent()).toMatch(/did not arrive whole/);
+    await page.close();
+  });
+
   it('honours a stop that arrives while the run is still starting', async () => {
     const page = await openPanel('dark');
     const message = tinyTraining('wasm', 5000);
