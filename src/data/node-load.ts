@@ -141,9 +141,14 @@ export function loadImages(e: Experiment, experimentFile: string, experimentText
   return { set: { ...fitted, images: plainBytes(fitted.images) }, source, warnings };
 }
 
-/** The same bytes as a plain Uint8Array (a view over the same memory when they are a Node Buffer). */
+/**
+ * The same bytes as a plain Uint8Array over exactly its own memory: kept as they are when they already are (a big
+ * gunzip result is), copied otherwise (a Node Buffer, or a view into a shared pool, would carry or expose memory that
+ * is not theirs when sent on).
+ */
 export function plainBytes(bytes: Uint8Array): Uint8Array {
-  return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.constructor === Uint8Array && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
+  return new Uint8Array(bytes);
 }
 
 /** A seeded choice of `count` images. */

@@ -134,13 +134,6 @@ export function retargetRuns(runs: readonly RunEntry[], from: string, to: string
   return moved;
 }
 
-/** Bytes as a plain Uint8Array over exactly its own memory: VS Code's webview messaging passes those as binary, while
- *  a Node Buffer (what readFileSync and gunzipSync return) would go through Buffer.toJSON. */
-export function plainBytes(bytes: Uint8Array): Uint8Array {
-  if (bytes.constructor === Uint8Array && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
-  return new Uint8Array(bytes);
-}
-
 /** The experiment as the panel receives it: parsed, defaults filled in, and the image shape made explicit. */
 export interface PreparedExperiment {
   readonly experiment: Experiment;
@@ -152,7 +145,7 @@ export interface PreparedExperiment {
 /** Parse an experiment and (when `withImages`) load its images; throws ExperimentError with positions. */
 export function prepareExperiment(file: string, text: string, withImages: boolean): PreparedExperiment {
   const parsed = parseExperiment(text, file);
-  if (withImages) return prepared(parsed, text, loadImages(parsed, file, text), true);
+  if (withImages) return prepared(parsed, text, loadImages(parsed, file, text));
   // An IDX file's header gives its images' shape: the file itself is not read.
   const own = parsed.data.dataset === 'idx' ? datasetShape(parsed.data, file).shape : undefined;
   const experiment: Experiment = { ...parsed, data: { ...parsed.data, ...imageShape(parsed, own) } };
@@ -165,14 +158,14 @@ export function prepareExperiment(file: string, text: string, withImages: boolea
  */
 export async function prepareExperimentOffThread(file: string, text: string, options: OffThreadOptions = {}): Promise<PreparedExperiment> {
   const parsed = parseExperiment(text, file);
-  return prepared(parsed, text, await loadImagesOffThread(parsed, file, text, options), true);
+  return prepared(parsed, text, await loadImagesOffThread(parsed, file, text, options));
 }
 
-function prepared(parsed: Experiment, text: string, loaded: LoadedImages | null, withImages: boolean): PreparedExperiment {
-  const shape = imageShape(parsed, loaded?.set);
+/** An experiment with its images (plain bytes: see loadImages) and their shape filled in. */
+function prepared(parsed: Experiment, text: string, loaded: LoadedImages): PreparedExperiment {
+  const shape = imageShape(parsed, loaded.set);
   const experiment: Experiment = { ...parsed, data: { ...parsed.data, ...shape } };
-  const images = loaded && withImages ? { data: plainBytes(loaded.set.images), count: loaded.set.count, ...shape } : null;
-  return { experiment, text, images, warnings: loaded?.warnings ?? [] };
+  return { experiment, text, images: { data: loaded.set.images, count: loaded.set.count, ...shape }, warnings: loaded.warnings };
 }
 
 /** A run's curves as the chart draws them. */

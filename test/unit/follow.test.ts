@@ -4,12 +4,12 @@
  * are written, then its end; a trainer killed outright is noticed too.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunFollower, type RunNews } from '../../src/extension/follow';
 import { RunFolder } from '../../src/runs/run-folder';
+import { tinyExperimentFile } from '../support/tiny-experiment';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.cjs');
@@ -26,18 +26,9 @@ async function until<T>(what: string, probe: () => T | null | undefined | false,
 
 /** A CLI training run in its own folder; resolves once its run folder exists. */
 async function training(steps: number): Promise<{ child: ReturnType<typeof spawn>; run: RunFolder; exited: Promise<number | null> }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pixel-lab-follow-'));
-  const file = path.join(dir, 'follow.pixel.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'follow',
-      model: { type: 'pixelcnn', layers: 1, hidden: 4, firstKernel: 3, kernel: 3, outputHidden: 4 },
-      data: { dataset: 'mnist', limit: 100, height: 8, width: 8 },
-      training: { steps, batchSize: 4, evalEvery: 10, evalImages: 8, sampleEvery: 10, checkpointEvery: 10, backend: 'wasm' },
-      sampling: { count: 4 },
-    }),
-  );
+  const file = tinyExperimentFile('follow', steps);
+  const dir = path.dirname(file);
+
   const child = spawn(process.execPath, [CLI, 'train', file], { stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const parent = path.join(dir, 'runs', 'follow');

@@ -3,31 +3,18 @@
  * `pixel-lab` CLI started as the extension starts it, its run folder found from what it prints, stopped after a
  * step by Stop, and a trainer that cannot start or dies without ending its run recorded as failed with the reason.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunFollower, type RunNews } from '../../src/extension/follow';
 import { HostRun, hostCommand } from '../../src/extension/host-run';
 import { effectiveStatus, type RunFolder } from '../../src/runs/run-folder';
+import { tinyExperimentFile } from '../support/tiny-experiment';
 import { TORCH } from './torch-support';
 
 const ROOT = path.join(__dirname, '..', '..');
 
 function experiment(steps: number): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pixel-lab-host-run-'));
-  const file = path.join(dir, 'remote.pixel.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'remote',
-      model: { type: 'pixelcnn', layers: 1, hidden: 4, firstKernel: 3, kernel: 3, outputHidden: 4 },
-      data: { dataset: 'mnist', limit: 100, height: 8, width: 8 },
-      training: { steps, batchSize: 4, evalEvery: 10, evalImages: 8, sampleEvery: 10, checkpointEvery: 5, backend: 'auto' },
-      sampling: { count: 4 },
-    }),
-  );
-  return file;
+  return tinyExperimentFile('remote', steps, { checkpointEvery: 5, backend: 'auto' });
 }
 
 type Exit = { code: number | null; status: string; reason?: string };
