@@ -609,18 +609,6 @@ function onWorkerMessage(m: FromWorker): void {
   }
 }
 
-/**
- * The bytes a host message brings, made the page's own: what VS Code's webview messaging hands over may be a view
- * into memory it reuses or passes on, and these are kept (the run on view's checkpoint) and sent on to the worker.
- */
-function ownBytes(m: HostMessage): HostMessage {
-  const run = (r: RunView): RunView => ({ ...r, checkpoint: r.checkpoint?.slice() ?? null });
-  if (m.type === 'show') return { ...m, run: run(m.run) };
-  if (m.type === 'sample') return { ...m, run: run(m.run) };
-  if (m.type === 'train') return { ...m, checkpoint: m.checkpoint?.slice() ?? null };
-  return m;
-}
-
 /** Whether a value holds binary whose memory is gone (transferred away): a message delivered a second time. */
 function detached(value: unknown, depth = 0): boolean {
   if (value instanceof Uint8Array) return (value.buffer as ArrayBuffer & { detached?: boolean }).detached === true;
@@ -669,7 +657,7 @@ window.addEventListener('message', (event: MessageEvent) => {
     toHost({ type: 'rejected', messageType: type, ...(id ? { runId: id } : {}), reason });
     return;
   }
-  onHostMessage(ownBytes(checked.message));
+  onHostMessage(checked.message);
 });
 
 // A blocked resource is a bug worth hearing about, not a silent blank.

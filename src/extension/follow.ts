@@ -102,9 +102,6 @@ export class RunFollower {
   }
 
   private newGrids(): { step: number; png: Uint8Array }[] {
-    if (this.watchers.length === 1 && existsSync(path.join(this.run.dir, 'samples'))) {
-      this.watchers.push(watch(path.join(this.run.dir, 'samples'), () => this.soon()));
-    }
     const fresh = this.run.sampleFiles().filter((f) => !this.seenGrids.has(f));
     for (const f of fresh) this.seenGrids.add(f);
     return fresh.map((f) => ({ step: Number(/step-(\d+)\.png$/.exec(f)![1]), png: new Uint8Array(readFileSync(f)) }));

@@ -175,8 +175,7 @@ export function runCurves(run: RunFolder): Metric[] {
 
 /**
  * Everything the panel needs to show a run from disk; without `withFiles` (a comparison, which draws curves only),
- * its sample grids, checkpoint and dataset images are not read. The dataset's test images are loaded off the
- * host's thread (a folder of photos takes long to decode) and kept for the next show of the same data.
+ * its sample grids and checkpoint are not read. Its dataset images follow in their own message (runDataset).
  */
 export async function runView(run: RunFolder, withFiles = true): Promise<RunView> {
   const info = run.info;
@@ -202,7 +201,6 @@ export async function runView(run: RunFolder, withFiles = true): Promise<RunView
     grids,
     experiment: JSON.stringify(experiment),
     checkpoint: withFiles ? (run.readBestCheckpoint()?.bytes ?? null) : null,
-    // The dataset images follow in their own message (runDataset): a view is shown at once.
     dataset: null,
   };
 }
