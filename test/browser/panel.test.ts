@@ -424,7 +424,8 @@ describe('the panel, as users drive it in any order', () => {
     await fromHost(page, { type: 'news', runId: 'other-run', metrics: [point(9)], grids: [], status: 'running', step: 0 });
     await fromHost(page, { type: 'news', runId: 'cli-run', metrics: [point(4), point(4, 'test')], grids: [], status: 'finished', step: 4 });
     await expect.poll(() => page.locator('#run-status').textContent()).toBe('finished');
-    expect(await page.locator('.chart').getAttribute('data-points')).toBe('4/1');
+    // The chart draws on the next animation frame, the status line at once.
+    await expect.poll(() => page.locator('.chart').getAttribute('data-points')).toBe('4/1');
     await page.close();
   });
 
