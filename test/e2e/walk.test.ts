@@ -264,7 +264,12 @@ const ACTIONS_LIST: Action[] = [
       }
       await vs.page.keyboard.press('Escape');
       await vs.markNotes();
-      await vs.contextMenuChoose(row.label, 'Delete Run');
+      // The menu sometimes drops the keys that choose its entry (nothing happens, no dialog): choose again then —
+      // safe, as nothing is deleted before the dialog is answered.
+      await vs.until(`the Delete dialog for ${row.label}`, async () => {
+        await vs.contextMenuChoose(row.label, 'Delete Run');
+        return vs.page.locator('.monaco-dialog-box').waitFor({ timeout: 5000 }).then(() => true, () => false);
+      }, 40_000);
       await vs.dialog('Delete');
       const a = await answer(w, `Delete ${row.label}`, { 'the folder is gone': () => !onDisk || !existsSync(onDisk.dir) });
       return { text: `${row.label} → ${a.text}`, failed: a.failed };
