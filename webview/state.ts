@@ -3,6 +3,10 @@
  * dataset images, the model and what the inspector is looking at. It changes only through `update`, called by the
  * handlers of host and worker messages (on-host.ts, on-worker.ts) and by the user's actions (actions.ts); each card
  * (cards/) watches the slices it shows and renders them.
+ *
+ * A new card: its fields here (and in `initial`); cards/<name>.ts builds its DOM, `store.watch`es the slices it
+ * reads and renders them, and calls actions.ts for what its controls do; main.ts puts it in place. What feeds it
+ * (a host or worker message) is a case in on-host.ts or on-worker.ts that calls `update`.
  */
 import type { Experiment } from '../src/experiment/types';
 import type { BackendInfo, ImageBatch, Metric, RunView } from '../src/protocol';
