@@ -8,31 +8,9 @@ import type { ImageBatch, Metric } from '../src/protocol';
 import type { GridHit } from './grid';
 import { remember, toHost } from './host-bridge';
 import { encoded } from './images';
-import { type Curve, type ImageSource, type PanelState, imageOf, noField, onView, store, update } from './state';
+import { type ImageSource, chartOf, forgottenModel, imageOf, onView, store, update } from './state';
 import { worker } from './worker-bridge';
 import type { ToWorker } from './worker-protocol';
-
-/** A new set of curves on the chart. */
-export function chartOf(s: PanelState, curves: readonly Curve[]): PanelState['chart'] {
-  return { serial: s.chart.serial + 1, curves };
-}
-
-/** The chart with points added to one of its curves. */
-export function withPoints(s: PanelState, curve: number, points: readonly Metric[]): PanelState['chart'] {
-  if (points.length === 0) return s.chart;
-  return { serial: s.chart.serial, curves: s.chart.curves.map((c, k) => (k === curve ? { ...c, metrics: [...c.metrics, ...points] } : c)) };
-}
-
-/** No model on view any more (another run came on view, or the worker was replaced): its cards say why. */
-export function forgottenModel(why: string): Partial<PanelState> {
-  return { model: { summary: null }, modelNote: why, field: noField, hover: null, inspection: null, hoverResult: null };
-}
-
-/** Whether the panel still shows the same showing of a run as when some work for it began. */
-export function stillShowing(serial: number): boolean {
-  const s = store.state;
-  return !s.compared && s.view?.serial === serial;
-}
 
 /** Put one run on view (training, or from disk): its experiment and curves so far; nothing of the previous run stays. */
 export function viewRun(id: string, name: string, json: string, metrics: readonly Metric[], status: string, checkpoint: Uint8Array | null): Experiment {

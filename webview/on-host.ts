@@ -4,10 +4,10 @@
  */
 import { testImageSubset } from '../src/data/test-images';
 import type { HostMessage, RunView } from '../src/protocol';
-import { addGrid, chartOf, requestSamples, requestStop, showDataset, stillShowing, viewRun, withPoints, workerRestarted } from './actions';
+import { addGrid, requestSamples, requestStop, showDataset, viewRun, workerRestarted } from './actions';
 import { toHost } from './host-bridge';
 import { decodeGrid } from './images';
-import { curveOf, onView, store, update } from './state';
+import { chartOf, curveOf, onView, stillShowing, store, update, withPoints } from './state';
 import { worker } from './worker-bridge';
 import type { ToWorker } from './worker-protocol';
 

@@ -2,9 +2,9 @@
  * What each message from the panel's worker (worker-protocol.ts) does to the panel: one function per message type,
  * each a change of the state; what the host must hear (steps, checkpoints, samples, the end) is passed on to it.
  */
-import { addGrid, hover, withPoints, workerRestarted } from './actions';
+import { addGrid, hover, workerRestarted } from './actions';
 import { toHost } from './host-bridge';
-import { curveOf, noField, onView, store, update } from './state';
+import { curveOf, noField, onView, store, update, withPoints } from './state';
 import type { FromWorker } from './worker-protocol';
 
 type Message<T extends FromWorker['type']> = Extract<FromWorker, { type: T }>;

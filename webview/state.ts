@@ -153,6 +153,31 @@ export const store = new Store<PanelState>(initial, (next, previous, change) =>
 export const update = (change: Partial<PanelState>): void => store.update(change);
 
 // --------------------------------------------------------------------------------------------------------------
+// Changes that several handlers make
+
+/** A new set of curves on the chart. */
+export function chartOf(s: PanelState, curves: readonly Curve[]): PanelState['chart'] {
+  return { serial: s.chart.serial + 1, curves };
+}
+
+/** The chart with points added to one of its curves. */
+export function withPoints(s: PanelState, curve: number, points: readonly Metric[]): PanelState['chart'] {
+  if (points.length === 0) return s.chart;
+  return { serial: s.chart.serial, curves: s.chart.curves.map((c, k) => (k === curve ? { ...c, metrics: [...c.metrics, ...points] } : c)) };
+}
+
+/** No model on view any more (another run came on view, or the worker was replaced): its cards say why. */
+export function forgottenModel(why: string): Partial<PanelState> {
+  return { model: { summary: null }, modelNote: why, field: noField, hover: null, inspection: null, hoverResult: null };
+}
+
+/** Whether the panel still shows the same showing of a run as when some work for it began. */
+export function stillShowing(serial: number): boolean {
+  const s = store.state;
+  return !s.compared && s.view?.serial === serial;
+}
+
+// --------------------------------------------------------------------------------------------------------------
 // What the state says, read the same way everywhere
 
 /** Whether the panel shows this run alone: its grid and status follow it. */
