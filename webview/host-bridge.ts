@@ -1,7 +1,7 @@
 /**
  * The panel's side of the contract with the extension host (src/protocol.ts): what it posts, and every message it
  * receives, validated before anything acts on it. A malformed message is rejected (the host hears why), never acted
- * on; a message VS Code delivers a second time is dropped; damaged dataset images are left out, not fatal.
+ * on; damaged dataset images are left out, not fatal.
  */
 import { type HostMessage, type PanelMessage, validateHostMessage } from '../src/protocol';
 
@@ -18,19 +18,6 @@ export function toHost(message: PanelMessage, transfer?: Transferable[]): void {
 /** What VS Code keeps of the panel across reloads: the run on view. */
 export function remember(runId: string): void {
   vscode.setState({ runId });
-}
-
-/** Whether a value holds binary whose memory is gone (transferred away): a message delivered a second time. */
-function detached(value: unknown, depth = 0): boolean {
-  if (value instanceof Uint8Array) return (value.buffer as ArrayBuffer & { detached?: boolean }).detached === true;
-  if (depth > 4 || typeof value !== 'object' || value === null) return false;
-  return Object.values(value).some((v) => detached(v, depth + 1));
-}
-
-/** A run whose checkpoint arrived as zero bytes: its memory was taken by an earlier delivery of the same message. */
-function emptiedCheckpoint(data: unknown): boolean {
-  const run = (data as { run?: { checkpoint?: unknown } } | null)?.run;
-  return run?.checkpoint instanceof Uint8Array && run.checkpoint.length === 0;
 }
 
 /**
@@ -54,12 +41,6 @@ function withoutDamagedDataset(data: unknown): unknown {
 /** Hand every valid host message to `onMessage`; a rejected one to `onRejected` (with what the user is told). */
 export function listenToHost(onMessage: (m: HostMessage) => void, onRejected: (reason: string) => void): void {
   window.addEventListener('message', (event: MessageEvent) => {
-    // VS Code can hand the page a message it has already delivered, its binary transferred away with the first
-    // delivery (seen around window reloads): the first was acted on; this one is dropped, not refused.
-    if (detached(event.data) || emptiedCheckpoint(event.data)) {
-      toHost({ type: 'log', level: 'warn', message: `a repeated ${String((event.data as { type?: unknown })?.type)} message from the host, its binary gone, was dropped` });
-      return;
-    }
     const checked = validateHostMessage(withoutDamagedDataset(event.data));
     if (!checked.ok) {
       const data = event.data as { type?: unknown; runId?: unknown } | null;
