@@ -50,10 +50,10 @@ let fieldAsked = false;
 
 const runId = () => view?.runId ?? null;
 /** The last step of each curve on the chart, per run: news of a run followed elsewhere adds only what is newer. */
-const latest = new Map<string, { train: number; test: number }>();
+const latest = new Map<string, { train: number; validation: number; test: number }>();
 function noteLatest(id: string, metrics: RunView['metrics']): void {
-  const last = (split: 'train' | 'test') => metrics.filter((p) => p.split === split).reduce((n, p) => Math.max(n, p.step), 0);
-  latest.set(id, { train: last('train'), test: last('test') });
+  const last = (split: 'train' | 'validation' | 'test') => metrics.filter((p) => p.split === split).reduce((n, p) => Math.max(n, p.step), 0);
+  latest.set(id, { train: last('train'), validation: last('validation'), test: last('test') });
 }
 const busy = () => trainingRunId !== null || sampling !== null;
 
@@ -406,7 +406,7 @@ function onHostMessage(m: HostMessage): void {
     case 'news': {
       // A run training elsewhere wrote more: its curves, grids and status follow (points it had already, skipped).
       if (m.runId === trainingRunId || curveOf(m.runId) < 0) return;
-      const seen = latest.get(m.runId) ?? { train: 0, test: 0 };
+      const seen = latest.get(m.runId) ?? { train: 0, validation: 0, test: 0 };
       for (const point of m.metrics) {
         if (point.step <= seen[point.split]) continue;
         seen[point.split] = point.step;
