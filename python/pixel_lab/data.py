@@ -329,6 +329,8 @@ class Batches:
 
     def _encode(self, indices, epochs, seed: int) -> np.ndarray:
         x = self.images[indices].astype(np.float64)
+        if len(x) == 0:
+            return x.astype(np.float32)
         if self.levels > 2:
             return np.floor(x * self.levels / 256).astype(np.float32)
         if self.binarize == 'stochastic':
