@@ -67,7 +67,7 @@ describe('pixel-lab', () => {
     expect(r.code).toBe(1);
     expect(r.err.trim().split('\n')).toEqual([
       `${file}:2:44: model.hidden must be ≥ 1, got 0`,
-      `${file}:3:33: unknown key "colour" in data; expected one of: dataset, path, height, width, channels, levels, binarize, threshold, testFraction, seed, limit`,
+      `${file}:3:33: unknown key "colour" in data; expected one of: dataset, path, labels, test, testLabels, height, width, channels, levels, binarize, threshold, split, testFraction, validationFraction, seed, limit`,
     ]);
   });
 
