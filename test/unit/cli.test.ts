@@ -37,7 +37,7 @@ describe('pixel-lab', () => {
     const evaluated = pixelLab('eval', run, '--json');
     expect(evaluated.code).toBe(0);
     const result = JSON.parse(evaluated.out.trim().split('\n').pop()!);
-    expect(result).toMatchObject({ checkpoint: 'best', step: 12, testImages: 40 });
+    expect(result).toMatchObject({ checkpoint: 'best', step: 12, split: 'test', testSplit: 'random', testImages: 40, validation: { images: 8 } });
     expect(result.bitsPerDim).toBeCloseTo(result.nats / (144 * Math.LN2), 6);
 
     const png = path.join(out, 'grid.png');

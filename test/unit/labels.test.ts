@@ -314,6 +314,22 @@ describe('the validation set chooses the best checkpoint; every metric names its
   });
 });
 
+describe('a run on the official split', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  it('trains on data.path less its validation share and is scored on the whole official test set', async () => {
+    const dir = idxFolder();
+    const { file } = write(dir, OFFICIAL, { training: { steps: 2, batchSize: 4, evalEvery: 2, evalImages: 100, sampleEvery: 100 } });
+    const lines: string[] = [];
+    const result = await startRun(file, path.join(dir, 'runs'), {}, { ...quiet, info: (l) => void lines.push(l) }, () => false);
+    expect(result.status).toBe('finished');
+    expect(lines).toContain(`data: 40 images from ${path.join(dir, 'train-images.idx')} (labelled) and an official test set of 12 from ${path.join(dir, 't10k-images.idx')} (labelled); 38 for training, 2 for validation, 12 for testing (the official test set)`);
+    const evals = result.run.metrics().filter((m) => m.split !== 'train').map((m) => `${m.step} ${m.split}`);
+    expect(evals).toEqual(['2 validation', '2 test']);
+    expect(lines.filter((l) => l.startsWith('step 2: test NLL'))[0]).toMatch(/\(12 images\)$/);
+  });
+});
+
 describe('the protocol carries the new split additively', () => {
   it('accepts validation metrics, an eval of either split, and test images with their values', () => {
     expect(validatePanelMessage({ type: 'eval', runId: 'r', step: 2, split: 'validation', nats: 1, bitsPerDim: 0.1, images: 4, best: true }).ok).toBe(true);
