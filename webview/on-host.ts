@@ -99,7 +99,7 @@ function news(m: Message<'news'>): void {
   const curve = curveOf(s, m.runId);
   if (m.runId === s.trainingRunId || curve < 0) return;
   // The last step of each curve on the chart: only what is newer is added.
-  const seen = { train: 0, test: 0 };
+  const seen = { train: 0, validation: 0, test: 0 };
   for (const p of s.chart.curves[curve].metrics) seen[p.split] = Math.max(seen[p.split], p.step);
   const fresh = m.metrics.filter((point) => {
     if (point.step <= seen[point.split]) return false;

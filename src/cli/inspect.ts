@@ -8,6 +8,7 @@ import { sample } from '../model/sampling/index';
 import { loadModel } from '../model/serialize';
 import { encodeGrid } from '../runs/png';
 import { RunFolder, timestamp } from '../runs/run-folder';
+import { splitOf } from '../experiment/types';
 import { decodeCheckpoint } from '../train/checkpoint';
 import { evaluate } from '../train/loop';
 import { consoleReporter } from './progress';
@@ -44,11 +45,15 @@ export async function evalCommand(run: RunFolder, o: { json?: boolean; backend?:
   await chooseBackend(experiment.training.backend, reporter);
   const prepared = prepareData(experiment, run.info.experimentFile, text, reporter);
   const { model, which, step } = modelFromRun(run);
-  const result = await evaluate(model, prepared.batches, prepared.batches.split.test.length);
+  const { split } = prepared.batches;
+  const validation = split.validation.length ? await evaluate(model, prepared.batches, split.validation.length, undefined, 'validation') : null;
+  const result = await evaluate(model, prepared.batches, split.test.length, undefined, 'test');
+  const testSplit = splitOf(experiment);
   if (o.json) {
-    console.log(JSON.stringify({ checkpoint: which, step, testImages: result.images, nats: result.nats, bitsPerDim: result.bitsPerDim }));
+    console.log(JSON.stringify({ checkpoint: which, step, split: 'test', testSplit, testImages: result.images, nats: result.nats, bitsPerDim: result.bitsPerDim, validation: validation && { images: validation.images, nats: validation.nats, bitsPerDim: validation.bitsPerDim } }));
   } else {
-    console.log(`test NLL of the ${which} checkpoint (step ${step}): ${result.nats.toFixed(3)} nats/image, ${result.bitsPerDim.toFixed(4)} bits/dim over ${result.images} test images`);
+    if (validation) console.log(`validation NLL of the ${which} checkpoint (step ${step}): ${validation.nats.toFixed(3)} nats/image, ${validation.bitsPerDim.toFixed(4)} bits/dim over ${validation.images} validation images`);
+    console.log(`test NLL of the ${which} checkpoint (step ${step}): ${result.nats.toFixed(3)} nats/image, ${result.bitsPerDim.toFixed(4)} bits/dim over ${result.images} test images (${testSplit === 'official' ? 'the official test set' : 'a random split'})`);
   }
   model.dispose();
 }
@@ -87,7 +92,7 @@ export async function depsCommand(target: string, isRun: boolean, o: { pixel: st
   } else {
     const max = Math.max(...gradient, 1e-30);
     const shades = ' .:-=+*#%@';
-    console.log(`${model.config.type}: what x[${p.i},${p.j},${p.c}] depends on — left: structurally (# yes, . no, X the pixel); right: |gradient| on the first test image`);
+    console.log(`${model.config.type}: what x[${p.i},${p.j},${p.c}] depends on — left: structurally (# yes, . no, X the pixel); right: |gradient| on the first test image, encoded as evaluation encodes it`);
     for (let i = 0; i < H; i++) {
       let left = '';
       let right = '';

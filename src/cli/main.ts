@@ -19,6 +19,7 @@ import { RunFolder } from '../runs/run-folder';
 import { depsCommand, evalCommand, sampleCommand } from './inspect';
 import { consoleReporter } from './progress';
 import { runsCommand } from './runs';
+import { bestSummary } from './summary';
 import { resumeRun, type SessionResult, startRun } from './session';
 import { stopOnSignals } from './signals';
 
@@ -42,7 +43,7 @@ function finish(result: SessionResult): void {
     `checkpoints: ${run.checkpointPath('latest')}${existsSync(run.checkpointPath('best')) ? `, ${run.checkpointPath('best')}` : ''}`,
     ...(run.sampleFiles().length ? [`samples:     ${run.sampleFiles().slice(-1)[0]}`] : []),
   ];
-  console.log(`${status} at step ${result.state.step}${result.state.bestTestNats !== null ? `; best test NLL ${result.state.bestTestNats.toFixed(2)} nats/image at step ${result.state.bestStep}` : ''}`);
+  console.log(`${status} at step ${result.state.step}${bestSummary(result.state) ? `; ${bestSummary(result.state)}` : ''}`);
   files.forEach((f) => console.log(f));
   if (status === 'stopped') console.log(`continue with: pixel-lab resume ${run.dir}`);
   if (status === 'failed') throw new Error(result.error);
@@ -74,7 +75,7 @@ export function program(): Command {
     });
   cli
     .command('runs')
-    .description('list the runs of an experiment (or in a folder of runs): id, status, step, best test NLL')
+    .description('list the runs of an experiment (or in a folder of runs): id, status, step, and the best checkpoint\'s step, validation NLL and test NLL')
     .argument('<target>', 'an experiment file, or a folder that holds run folders')
     .option('--json', 'print one JSON array')
     .action((target: string, o: { json?: boolean }) => runsCommand(target, o));
@@ -90,7 +91,7 @@ export function program(): Command {
     .action(async (dir: string, o) => sampleCommand(RunFolder.open(dir), o));
   cli
     .command('eval')
-    .description('the test NLL of a run\'s best checkpoint, in nats per image and bits/dim')
+    .description('the validation and test NLL of a run\'s best checkpoint, in nats per image and bits/dim')
     .argument('<run>', 'the run folder')
     .option('--json', 'print JSON')
     .addOption(backendOption())

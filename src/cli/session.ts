@@ -9,7 +9,7 @@ import { selectNodeBackend } from '../backend/node';
 import type { BackendChoice, BackendPreference } from '../backend/select';
 import { type Batches, experimentBatches } from '../data/batches';
 import { loadImages } from '../data/node-load';
-import { type Experiment, modelConfigOf, parseExperiment } from '../experiment/experiment';
+import { type Experiment, modelConfigOf, parseExperiment, splitOf } from '../experiment/experiment';
 import { createModel } from '../model/index';
 import type { PixelModel } from '../model/model';
 import { encodeGrid } from '../runs/png';
@@ -52,6 +52,13 @@ export function prepareData(experiment: Experiment, file: string, text: string, 
   return { experiment, file, text, batches: experimentBatches(experiment, loaded.set), source: loaded.source };
 }
 
+/** Where the images came from and how they split, in words. */
+export function dataLine(prepared: PreparedExperiment): string {
+  const { train, validation, test } = prepared.batches.split;
+  const official = splitOf(prepared.experiment) === 'official';
+  return `${prepared.source}; ${train.length} for training, ${validation.length} for validation, ${test.length} for testing (${official ? 'the official test set' : `a random split, seed ${prepared.experiment.data.seed}`})`;
+}
+
 export function modelFor(prepared: PreparedExperiment): PixelModel {
   return createModel(modelConfigOf(prepared.experiment, prepared.batches.shape));
 }
@@ -79,7 +86,7 @@ export async function startRun(file: string, out: string | undefined, overrides:
   const parent = out ? path.resolve(out) : runsFolderOf(file, experiment.name);
   const backend = await chooseBackend(experiment.training.backend, reporter);
   const prepared = prepareData(experiment, file, text, reporter);
-  reporter.info(`data: ${prepared.source}, ${prepared.batches.split.train.length} for training, ${prepared.batches.split.test.length} for testing`);
+  reporter.info(`data: ${dataLine(prepared)}`);
   const model = modelFor(prepared);
   let optimizer: tf.Optimizer | null = null;
   let run: RunFolder;
@@ -170,8 +177,10 @@ export async function trainRun(run: RunFolder, prepared: PreparedExperiment, mod
         reporter.step(r, settings.steps);
       },
       onEval: (r) => {
-        run.appendMetrics({ step: r.step, split: 'test', nats: r.nats, bitsPerDim: r.bitsPerDim, seconds: 0, time: new Date().toISOString() });
-        reporter.info(`step ${r.step}: test NLL ${r.nats.toFixed(2)} nats/image, ${r.bitsPerDim.toFixed(4)} bits/dim (${r.images} images)${r.best ? ', best so far' : ''}`);
+        run.appendMetrics({ step: r.step, split: r.split, nats: r.nats, bitsPerDim: r.bitsPerDim, seconds: 0, time: new Date().toISOString() });
+        // The validation set decides the best; say so once, on the line of the split that decided it.
+        const decides = r.split === 'validation' || prepared.batches.split.validation.length === 0;
+        reporter.info(`step ${r.step}: ${r.split} NLL ${r.nats.toFixed(2)} nats/image, ${r.bitsPerDim.toFixed(4)} bits/dim (${r.images} images)${r.best && decides ? ', best so far' : ''}`);
       },
       onSamples: (step, images) => {
         const png = encodeGrid(images, { count: settings.sampleCount, height, width, channels, levels: model.head.levels });
@@ -183,7 +192,7 @@ export async function trainRun(run: RunFolder, prepared: PreparedExperiment, mod
           run.writeCheckpoint(kind, bytes);
           if (kind === 'latest') state = checkpoint.state; // what a resume would continue from
         }
-        run.update({ step: checkpoint.state.step, bestTestNats: checkpoint.state.bestTestNats, bestStep: checkpoint.state.bestStep });
+        run.update({ step: checkpoint.state.step, bestTestNats: checkpoint.state.bestTestNats, bestValidationNats: checkpoint.state.bestValidationNats ?? null, bestStep: checkpoint.state.bestStep });
       },
       shouldStop: stop,
     });

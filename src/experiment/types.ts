@@ -25,7 +25,17 @@ export interface Experiment {
     readonly levels: number;
     readonly binarize: 'fixed' | 'stochastic';
     readonly threshold: number;
+    /** idx: an IDX labels file for `path` (one byte per image, the class index). */
+    readonly labels?: string;
+    /** idx: an IDX images file holding the official test set; `testLabels` its labels. */
+    readonly test?: string;
+    readonly testLabels?: string;
+    /** Which images are tested on: the official test set (`test`), or a seeded `testFraction` of the images.
+     *  Undefined: official when `test` is given, else random (see `splitOf`). */
+    readonly split?: 'official' | 'random';
     readonly testFraction: number;
+    /** Share of the training images held out (seeded by `seed`) to choose the best checkpoint; 0: none. */
+    readonly validationFraction: number;
     readonly seed: number;
     readonly limit?: number;
   };
@@ -51,6 +61,17 @@ export const DATASET_SHAPES: Record<Exclude<DatasetName, 'idx'>, { height: numbe
   emoji: { height: 32, width: 32, channels: 3 },
   folder: { height: 32, width: 32, channels: 3 },
 };
+
+/** The class names of the bundled datasets that carry labels (label k is names[k]). */
+export const DATASET_CLASSES: Partial<Record<DatasetName, readonly string[]>> = {
+  mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+};
+
+/** The split an experiment uses: `data.split`, else official when it names an official test set (`data.test`). */
+export function splitOf(e: Pick<Experiment, 'data'>): 'official' | 'random' {
+  return e.data.split ?? (e.data.test ? 'official' : 'random');
+}
 
 /** Features per layer and in the output stack when the experiment does not say: 16 and 32 for grey images; for RGB
  *  the same rounded up to a multiple of 3 (18 and 33), as the features are split into one group per colour. */

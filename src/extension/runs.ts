@@ -165,7 +165,8 @@ export async function prepareExperimentOffThread(file: string, text: string, opt
 function prepared(parsed: Experiment, text: string, loaded: LoadedImages): PreparedExperiment {
   const shape = imageShape(parsed, loaded.set);
   const experiment: Experiment = { ...parsed, data: { ...parsed.data, ...shape } };
-  return { experiment, text, images: { data: loaded.set.images, count: loaded.set.count, ...shape }, warnings: loaded.warnings };
+  const testCount = loaded.set.testCount ? { testCount: loaded.set.testCount } : {};
+  return { experiment, text, images: { data: loaded.set.images, count: loaded.set.count, ...shape, ...testCount }, warnings: loaded.warnings };
 }
 
 /** A run's curves as the chart draws them. */
@@ -205,7 +206,7 @@ export async function runView(run: RunFolder, withFiles = true): Promise<RunView
   };
 }
 
-const copyBatch = (b: ImageBatch): ImageBatch => ({ ...b, data: b.data.slice() });
+const copyBatch = (b: ImageBatch): ImageBatch => ({ ...b, data: b.data.slice(), ...(b.values ? { values: b.values.slice() } : {}) });
 
 const datasets = new Map<string, ImageBatch>();
 const datasetKey = (file: string, experiment: Experiment) => JSON.stringify([path.resolve(path.dirname(file)), experiment.data]);
@@ -232,7 +233,8 @@ export async function runDataset(run: RunFolder): Promise<{ images: ImageBatch |
   }
 }
 
-/** The first `count` test images of a prepared experiment (the split training uses), as bytes. */
+/** The first `count` test images of a prepared experiment (the split training uses): their bytes, and their values
+ *  as evaluation encodes them (`values`). */
 export function testImages(prepared: PreparedExperiment, count: number): ImageBatch | null {
   return prepared.images ? testImageSubset(prepared.images, prepared.experiment, count) : null;
 }
