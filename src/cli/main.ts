@@ -4,7 +4,7 @@
  *   resume <run>                                                continue from the latest checkpoint
  *   runs <experiment|folder> [--json]                           the runs, with "interrupted" for a dead trainer
  *   sample <run> [--count N] [--temperature T] [--out FILE.png] a sample grid from the best checkpoint
- *   eval <run>                                                  test NLL of the best checkpoint
+ *   eval <run> [--map N [--out FILE.png]]                       test NLL of the best checkpoint; one test image's NLL map
  *   deps <experiment|run> --pixel i,j[,c] [--json]              structural and gradient dependency maps
  *   bench                                                       speed against the PyTorch reference
  * Exit code 0 only on success (a run stopped by Ctrl+C or SIGTERM is one: it can be resumed); errors are one line
@@ -25,6 +25,11 @@ import { stopOnSignals } from './signals';
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+const nonNegativeInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be an integer ≥ 0`);
   return n;
 };
 const positiveNumber = (name: string) => (value: string) => {
@@ -90,8 +95,10 @@ export function program(): Command {
     .action(async (dir: string, o) => sampleCommand(RunFolder.open(dir), o));
   cli
     .command('eval')
-    .description('the test NLL of a run\'s best checkpoint, in nats per image and bits/dim')
+    .description('the test NLL of a run\'s best checkpoint, in nats per image and bits/dim; with --map, one test image\'s NLL map')
     .argument('<run>', 'the run folder')
+    .option('--map <index>', 'instead: test image INDEX (0-based, encoded as evaluation encodes it) beside the heat map of −log p(x_ij | x_<ij) at every pixel, as a PNG; prints its NLL', nonNegativeInt('--map'))
+    .option('--out <file.png>', 'with --map: where to write the PNG (default: maps/nll-test-INDEX.png in the run folder)')
     .option('--json', 'print JSON')
     .addOption(backendOption())
     .action(async (dir: string, o) => evalCommand(RunFolder.open(dir), o));
