@@ -131,13 +131,15 @@ export function program(): Command {
     .option('--steps <n>', 'timed steps per model (≥ 10)', positiveInt('--steps'))
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--no-sampling', 'skip the sampling benchmark')
+    .option('--no-train', 'skip the training benchmark')
+    .option('--no-hover', 'skip the hover benchmark (gradient maps of the shipped examples, before and after cropping)')
     .option('--quality', 'instead: train each model for the same steps (default 500) on Fashion-MNIST binarised at 0.5, report test NLL on the official test file beside ms/step')
     .option('--twin', 'with --quality: the PyTorch twin\'s column too, or fail (default: when a Python with torch is found)')
     .option('--no-twin', 'with --quality: no PyTorch twin column')
     .option('--test-images <n>', 'with --quality: score the first N official test images (default 10000)', positiveInt('--test-images'))
     .option('--data <dir>', 'with --quality: the folder of train-images-idx3-ubyte.gz and t10k-images-idx3-ubyte.gz (default /usr/share/datasets/fashion-mnist)')
     .addOption(new Option('--backend <backend>', 'webgpu: GPU dispatches and submits per step and per sampled pixel (Dawn)').choices(['wasm', 'webgpu']))
-    .action(async (o: { models?: string; steps?: number; torch: boolean; sampling: boolean; quality?: boolean; backend?: string; twin?: boolean; testImages?: number; data?: string }) => {
+    .action(async (o: { models?: string; steps?: number; torch: boolean; sampling: boolean; train: boolean; hover: boolean; quality?: boolean; backend?: string; twin?: boolean; testImages?: number; data?: string }) => {
       const { useWasmInNode, useWebGPUInNode } = await import('../backend/node');
       if (o.backend === 'webgpu' && !o.quality) {
         await useWebGPUInNode();
@@ -150,7 +152,7 @@ export function program(): Command {
         await runQualityBench({ models: o.models?.split(','), steps: o.steps, twin: o.twin, testImages: o.testImages, dataDir: o.data });
       } else {
         const { runSpeedBench } = await import('../bench/speed');
-        await runSpeedBench({ models: o.models?.split(','), steps: o.steps, torch: o.torch, sampling: o.sampling });
+        await runSpeedBench({ models: o.models?.split(','), steps: o.steps, torch: o.torch, sampling: o.sampling, train: o.train, hover: o.hover });
       }
     });
   return cli;
