@@ -9,8 +9,8 @@
  *   sampling  16 PixelCNN images, 28×28 binary: naive (a cropped forward pass per pixel) against cached;
  *   hover     the panel's gradient map of one output pixel, for each shipped example (examples/mnist-*.pixel.json,
  *             28×28 binary, fresh weights): before — the whole image, kernel gradients formed (gradientMapsFull) —
- *             against after — cropped to rows ≤ i, input gradient only (gradientMap); mean ms per hover over the
- *             corners, the centre and seeded positions, the two timed back to back at each position.
+ *             against after — cropped to rows ≤ i, input gradient only (gradientMap); median ms per hover over
+ *             the corners, the centre and seeded positions, the two timed back to back at each position.
  *
  * Prints one JSON object per line. The Python with torch: $PIXEL_LAB_PYTHON, python3 or /usr/bin/python3, the first
  * that imports torch (Debian's python3-torch).
@@ -169,16 +169,27 @@ async function benchHover(name: string): Promise<void> {
   const before: number[] = [];
   const after: number[] = [];
   let identical = true;
-  for (const [i, j] of at) {
-    let start = performance.now();
-    const [full] = await gradientMapsFull(model, image, [{ i, j, c: 0 }]);
-    before.push(performance.now() - start);
-    start = performance.now();
-    const cropped = await gradientMap(model, image, { i, j, c: 0 });
-    after.push(performance.now() - start);
-    identical &&= cropped.every((v, k) => v === full[k]);
+  const timed = async <T>(f: () => Promise<T>, into: number[]): Promise<T> => {
+    const start = performance.now();
+    const result = await f();
+    into.push(performance.now() - start);
+    return result;
+  };
+  for (const [k, [i, j]] of at.entries()) {
+    // Each position twice, the order alternating, so neither way always runs first.
+    for (const first of k % 2 ? ['after', 'before'] : ['before', 'after']) {
+      if (first === 'before') {
+        const [full] = await timed(() => gradientMapsFull(model, image, [{ i, j, c: 0 }]), before);
+        const cropped = await timed(() => gradientMap(model, image, { i, j, c: 0 }), after);
+        identical &&= cropped.every((v, e) => v === full[e]);
+      } else {
+        await timed(() => gradientMap(model, image, { i, j, c: 0 }), after);
+        await timed(() => gradientMapsFull(model, image, [{ i, j, c: 0 }]), before);
+      }
+    }
   }
-  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  // Medians: the machine may be shared, and a spike should not decide the ratio.
+  const mean = median;
   print({
     bench: 'hover',
     model: name,
