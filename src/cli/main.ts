@@ -4,7 +4,7 @@
  *   resume <run>                                                continue from the latest checkpoint
  *   runs <experiment|folder> [--json]                           the runs, with "interrupted" for a dead trainer
  *   sample <run> [--count N] [--temperature T] [--out FILE.png] a sample grid from the best checkpoint
- *   eval <run>                                                  test NLL of the best checkpoint
+ *   eval <run> [--map N [--out FILE.png]]                       test NLL of the best checkpoint; one test image's NLL map
  *   deps <experiment|run> --pixel i,j[,c] [--json]              structural and gradient dependency maps
  *   bench                                                       speed against the PyTorch reference
  * Exit code 0 only on success (a run stopped by Ctrl+C or SIGTERM is one: it can be resumed); errors are one line
@@ -26,6 +26,11 @@ import { stopOnSignals } from './signals';
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+const nonNegativeInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be an integer ≥ 0`);
   return n;
 };
 const positiveNumber = (name: string) => (value: string) => {
@@ -91,8 +96,10 @@ export function program(): Command {
     .action(async (dir: string, o) => sampleCommand(RunFolder.open(dir), o));
   cli
     .command('eval')
-    .description('the validation and test NLL of a run\'s best checkpoint, in nats per image and bits/dim')
+    .description('the validation and test NLL of a run\'s best checkpoint, in nats per image and bits/dim; with --map, one test image\'s NLL map')
     .argument('<run>', 'the run folder')
+    .option('--map <index>', 'instead: test image INDEX (0-based, encoded as evaluation encodes it) beside the heat map of −log p(x_ij | x_<ij) at every pixel, as a PNG; prints its NLL', nonNegativeInt('--map'))
+    .option('--out <file.png>', 'with --map: where to write the PNG (default: maps/nll-test-INDEX.png in the run folder)')
     .option('--json', 'print JSON')
     .addOption(backendOption())
     .action(async (dir: string, o) => evalCommand(RunFolder.open(dir), o));
@@ -125,13 +132,15 @@ export function program(): Command {
     .option('--steps <n>', 'timed steps per model (≥ 10)', positiveInt('--steps'))
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--no-sampling', 'skip the sampling benchmark')
+    .option('--no-train', 'skip the training benchmark')
+    .option('--no-hover', 'skip the hover benchmark (gradient maps of the shipped examples, before and after cropping)')
     .option('--quality', 'instead: train each model for the same steps (default 500) on Fashion-MNIST binarised at 0.5, report test NLL on the official test file beside ms/step')
     .option('--twin', 'with --quality: the PyTorch twin\'s column too, or fail (default: when a Python with torch is found)')
     .option('--no-twin', 'with --quality: no PyTorch twin column')
     .option('--test-images <n>', 'with --quality: score the first N official test images (default 10000)', positiveInt('--test-images'))
     .option('--data <dir>', 'with --quality: the folder of train-images-idx3-ubyte.gz and t10k-images-idx3-ubyte.gz (default /usr/share/datasets/fashion-mnist)')
     .addOption(new Option('--backend <backend>', 'webgpu: GPU dispatches and submits per step and per sampled pixel (Dawn)').choices(['wasm', 'webgpu']))
-    .action(async (o: { models?: string; steps?: number; torch: boolean; sampling: boolean; quality?: boolean; backend?: string; twin?: boolean; testImages?: number; data?: string }) => {
+    .action(async (o: { models?: string; steps?: number; torch: boolean; sampling: boolean; train: boolean; hover: boolean; quality?: boolean; backend?: string; twin?: boolean; testImages?: number; data?: string }) => {
       const { useWasmInNode, useWebGPUInNode } = await import('../backend/node');
       if (o.backend === 'webgpu' && !o.quality) {
         await useWebGPUInNode();
@@ -144,7 +153,7 @@ export function program(): Command {
         await runQualityBench({ models: o.models?.split(','), steps: o.steps, twin: o.twin, testImages: o.testImages, dataDir: o.data });
       } else {
         const { runSpeedBench } = await import('../bench/speed');
-        await runSpeedBench({ models: o.models?.split(','), steps: o.steps, torch: o.torch, sampling: o.sampling });
+        await runSpeedBench({ models: o.models?.split(','), steps: o.steps, torch: o.torch, sampling: o.sampling, train: o.train, hover: o.hover });
       }
     });
   return cli;

@@ -29,6 +29,10 @@ export interface SampleOptions {
   readonly onRow?: (row: number, images: Uint8Array) => void | boolean | Promise<void | boolean>;
   /** Called after each pixel (all its channels) with the images so far: for drawing the samples as they come. */
   readonly onPixel?: (i: number, j: number, images: Uint8Array) => void | Promise<void>;
+  /** Called with the logits channel c of pixel (i, j) is about to be drawn from ([N, C] or [N, C, L]; channel c's
+   *  are final): what the sampler believes there (src/model/beliefs.ts samplingDistribution turns them into the
+   *  probabilities, temperature included). Read them before returning: they are not kept. */
+  readonly onLogits?: (i: number, j: number, c: number, logits: Float32Array) => void;
 }
 
 export function supportsCachedSampling(model: PixelModel): boolean {
@@ -70,6 +74,7 @@ export async function sample(model: PixelModel, options: SampleOptions): Promise
       for (let j = 0; j < W; j++) {
         for (let c = 0; c < C; c++) {
           const logits = await stepper.logitsAt(i, j, c);
+          options.onLogits?.(i, j, c, logits);
           for (let n = 0; n < N; n++) {
             const at = (n * C + c) * perChannel;
             const value =
