@@ -7,10 +7,12 @@
  * - the panel closed mid-run: the run is `stopped`, with a Resume offer that resumes it;
  * - Reload Window mid-run: the run shows as **interrupted** in the tree, with Resume and Delete in its context menu,
  *   and run.json is not left `running` with no trainer; Resume from the menu continues it;
+ * - a run with more sample grids than VS Code's webview messaging can carry as separate buffers (253): shown
+ *   whole — every grid on the step slider, its model loaded from the checkpoint;
  * - an experiment whose model cannot be built (an RGB IDX file with `hidden` 8, not a multiple of 3): Train is
  *   refused with `file:line:col`, and no run is left `running`.
  */
-import { rmSync } from 'node:fs';
+import { copyFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +48,7 @@ beforeAll(async () => {
       'fault-delete.pixel.json': tinyExperiment('fault-delete', { steps: LONG }),
       'fault-close.pixel.json': tinyExperiment('fault-close', { steps: LONG }),
       'fault-reload.pixel.json': tinyExperiment('fault-reload', { steps: LONG }),
+      'fault-grids.pixel.json': tinyExperiment('fault-grids', { steps: LONG }),
       'rgb.pixel.json': rgbExperiment,
       'rgb-images.idx.gz': gzipSync(rgbImages()),
     },
@@ -139,6 +142,31 @@ describe('faults driven from the UI', () => {
     await vs.until('the run to train again', () => vs.run(started.run.dir).status === 'running', 120_000);
     await untilStep(vs, before + 1);
     expect((await stopRun(vs, started.run.dir)).status).toBe('stopped');
+  }, 600_000);
+
+  it('a run with 300 sample grids is shown whole: every grid on the slider, its model loaded', async () => {
+    const started = await trainUntilFirstStep(vs, 'fault-grids.pixel.json');
+    await untilStep(vs, started.firstStep + 8);
+    const stopped = await stopRun(vs, started.run.dir);
+    expect(stopped.status).toBe('stopped');
+    const samples = path.join(started.run.dir, 'samples');
+    const grids = readdirSync(samples).filter((f) => f.endsWith('.png'));
+    expect(grids.length).toBeGreaterThan(0);
+    // More grids than one webview message can carry as separate buffers (VS Code counts them in one byte).
+    for (let k = 0; k < 300; k++) copyFileSync(path.join(samples, grids[0]), path.join(samples, `step-${String(100_000 + k).padStart(6, '0')}.png`));
+    const total = grids.length + 300;
+    await vs.clickTreeRow(started.run.id);
+    const panel = await vs.panel();
+    const max = await vs.until(`the step slider over ${total} grids`, async () => {
+      const value = await panel.locator('label.slider', { hasText: /^step/ }).locator('input').getAttribute('max').catch(() => null);
+      return value === String(total - 1) ? value : null;
+    }, 120_000);
+    expect(Number(max) + 1).toBe(total);
+    // The checkpoint came whole too: the model is loaded from it.
+    await vs.until('the model loaded from the checkpoint', async () => /parameters/.test((await panel.locator('.kernels + .caption').textContent().catch(() => '')) ?? ''), 120_000);
+    const header = await vs.header(panel);
+    expect(header.error).toBe('');
+    await vs.screenshot('three-hundred-grids');
   }, 600_000);
 
   it('a model that cannot be built: Train is refused with file:line:col, and no run is left running', async () => {
