@@ -6,7 +6,9 @@
  *             32 channels, Adam), beside PyTorch's own single-threaded time for the same model: the PyTorch twin
  *             (python/pixel_lab) built from the very same configuration (reference/twin_step.py), so the two time
  *             the same architecture by construction;
- *   sampling  16 PixelCNN images, 28×28 binary: naive (a cropped forward pass per pixel) against cached.
+ *   sampling  16 PixelCNN images, 28×28 binary: naive (a cropped forward pass per pixel) against cached; and
+ *             16 images of the shipped MNIST Row LSTM and Diagonal BiLSTM examples: naive against incremental
+ *             (./sampling-speed.ts).
  *
  * Prints one JSON object per line. The Python with torch: $PIXEL_LAB_PYTHON, python3 or /usr/bin/python3, the first
  * that imports torch (Debian's python3-torch).
@@ -21,6 +23,7 @@ import type { PixelModel } from '../model/model';
 import { sample } from '../model/sampling/index';
 import { packageRoot } from '../runs/package-root';
 import { trainStep } from '../train/step';
+import { benchIncrementalSampling } from './sampling-speed';
 import { findTorchPython, twinRoot } from './twin';
 
 const BATCH = 16;
@@ -176,5 +179,8 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<void> {
     }
     print(line);
   }
-  if (options.sampling ?? true) await benchSampling();
+  if (options.sampling ?? true) {
+    if (models.includes('pixelcnn')) await benchSampling();
+    await benchIncrementalSampling(models, print);
+  }
 }
