@@ -19,6 +19,7 @@ import { CachedGatedPixelCNN } from './cached-gated-pixelcnn';
 import { CachedPixelCNN } from './cached-pixelcnn';
 import { IncrementalDiagonalBiLSTM } from './incremental-diagonal-bilstm';
 import { IncrementalRowLSTM } from './incremental-row-lstm';
+import { sampleOnWebGPU, webgpuSamplingAvailable } from './webgpu-sampler';
 import type { PixelStepper, SampleImages } from './stepper';
 
 export type SamplingMethod = 'naive' | 'cached' | 'incremental';
@@ -76,8 +77,14 @@ export async function sample(model: PixelModel, options: SampleOptions): Promise
     }
   }
   const view: SampleImages = { data: images, count: N, height: H, width: W, channels: C };
-  const stepper = await createStepper(model, method, view);
   const rng = new Random(seed);
+  if (method === 'cached' && webgpuSamplingAvailable(model)) {
+    // On WebGPU the whole step, draw included, stays on the GPU (./webgpu-sampler.ts).
+    const { onRow, onPixel } = options;
+    await sampleOnWebGPU(model as PixelCNN | GatedPixelCNN, view, { firstRow, temperature, rng, onRow, onPixel });
+    return images;
+  }
+  const stepper = await createStepper(model, method, view);
   const levels = model.head.levels;
   const perChannel = model.head.config.kind === 'bernoulli' ? 1 : levels;
   try {
