@@ -108,14 +108,16 @@ describe('incremental sampling controls', () => {
     model.dispose();
   });
 
-  it('reports every row and stops after the row whose callback returns false', async () => {
+  it('reports every row and stops after the row whose callback returns false, leaving no tensor behind', async () => {
     const model = createModel(smallConfig('diagonal-bilstm', 1, BERNOULLI));
+    const before = tf.memory().numTensors;
     const rows: number[] = [];
     let pixels = 0;
     const images = await sample(model, { count: 2, seed: 1, onRow: (row) => (rows.push(row), row < 2), onPixel: () => void pixels++ });
     expect(rows).toEqual([0, 1, 2]);
     expect(pixels).toBe(3 * 7);
     expect([...images.subarray(3 * 7, 7 * 7)].every((v) => v === 0)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
 });

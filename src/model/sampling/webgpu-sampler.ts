@@ -18,16 +18,15 @@ import { gatedNetwork } from './webgpu-gated';
 import { type WebGPUNetwork, WeightPack } from './webgpu-layout';
 import { pixelCNNNetwork } from './webgpu-pixelcnn';
 
-/** Workgroup memory is 16 KiB: the largest feature vector a program holds, with room to spare. */
+/** A program holds at most three feature vectors in workgroup memory (16 KiB): each at most 1,024 floats. */
 const MAX_FEATURES = 1024;
 
 /** Whether `sample` runs this model's cached sampler on the GPU here. */
 export function webgpuSamplingAvailable(model: PixelModel): boolean {
   if (tf.getBackend() !== 'webgpu' || !fusedEnabled()) return false;
   if (!(model instanceof PixelCNN || model instanceof GatedPixelCNN)) return false;
-  const { hidden, outputHidden, residual, image, head } = model.config;
-  const logits = head.kind === 'categorical' ? head.levels : 1;
-  return Math.max(2 * hidden, outputHidden, logits, residual ? 2 * hidden : 0) * image.channels <= MAX_FEATURES;
+  const { hidden, outputHidden, head } = model.config;
+  return Math.max(2 * hidden, outputHidden, head.kind === 'categorical' ? head.levels : 1) <= MAX_FEATURES;
 }
 
 export class WebGPUCachedSampler {
