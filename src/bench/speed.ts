@@ -6,7 +6,9 @@
  *             32 channels, Adam), beside PyTorch's own single-threaded time for the same model: the PyTorch twin
  *             (python/pixel_lab) built from the very same configuration (reference/twin_step.py), so the two time
  *             the same architecture by construction;
- *   sampling  16 PixelCNN images, 28×28 binary: naive (a cropped forward pass per pixel) against cached;
+ *   sampling  16 PixelCNN images, 28×28 binary: naive (a cropped forward pass per pixel) against cached; and
+ *             16 images of the shipped MNIST Row LSTM and Diagonal BiLSTM examples: naive against incremental
+ *             (./sampling-speed.ts).
  *   hover     the panel's gradient map of one output pixel, for each shipped example (examples/mnist-*.pixel.json,
  *             28×28 binary, fresh weights): before — the whole image, kernel gradients formed (gradientMapsFull) —
  *             against after — cropped to rows ≤ i, input gradient only (gradientMap); median ms per hover over
@@ -30,6 +32,7 @@ import { Random } from '../model/random';
 import { sample } from '../model/sampling/index';
 import { packageRoot } from '../runs/package-root';
 import { trainStep } from '../train/step';
+import { benchIncrementalSampling } from './sampling-speed';
 import { findTorchPython, twinRoot } from './twin';
 
 const BATCH = 16;
@@ -244,7 +247,10 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<void> {
     }
     print(line);
   }
-  if (options.sampling ?? true) await benchSampling();
+  if (options.sampling ?? true) {
+    if (models.includes('pixelcnn')) await benchSampling();
+    await benchIncrementalSampling(models, print);
+  }
   for (const name of models) if (!REFERENCE[name]) throw new Error(`unknown model '${name}' (one of ${Object.keys(REFERENCE).join(', ')})`);
   if (options.hover ?? true) for (const name of models) await benchHover(name);
 }

@@ -6,7 +6,8 @@
  *   training  batch 2, 28×28×1 binary, the reference layers of `bench`, Adam: one warm-up step (pipelines
  *             compiled, optimiser slots made), then one counted step, then `steps` timed ones;
  *   sampling  4 images of 10×10×1, 4 layers, h = 16: dispatches and submits per pixel, cached (PixelCNN, Gated
- *             PixelCNN) and naive (every model).
+ *             PixelCNN: a dispatch a layer and one for the output stack and the draw, on the GPU), incremental (Row
+ *             LSTM, Diagonal BiLSTM: on the CPU once the weights are read) and naive (every model).
  *
  * Submits: TF.js ends its compute pass and submits every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE (15) dispatches. We
  * keep 15: with the fused programs a step is 100–350 dispatches, so 8–24 submits, and nothing measured on a real
@@ -123,7 +124,7 @@ export async function runWebGPUBench(options: WebGPUBenchOptions = {}): Promise<
   if (!(options.sampling ?? true)) return;
   for (const name of models) {
     const config = samplingConfig(name as ModelConfig['type']);
-    const methods: SamplingMethod[] = config.type === 'pixelcnn' || config.type === 'gated-pixelcnn' ? ['cached', 'naive'] : ['naive'];
+    const methods: SamplingMethod[] = config.type === 'pixelcnn' || config.type === 'gated-pixelcnn' ? ['cached', 'naive'] : ['incremental', 'naive'];
     for (const method of methods) {
       const s = await countSampling(config, method, 4);
       out({

@@ -3,18 +3,26 @@
  * Two ways to get those distributions, with the same random draws for the same seed:
  *   naive  — run the model on the image so far, cropped to rows 0 … i (row i depends on nothing below it);
  *   cached — PixelCNN and Gated PixelCNN only: keep each layer's activations and compute only what the new
- *            pixel changes (Ramachandran et al. 2017, "Fast Generation for Convolutional Autoregressive Models").
+ *            pixel changes (Ramachandran et al. 2017, "Fast Generation for Convolutional Autoregressive Models");
+ *   incremental — Row LSTM and Diagonal BiLSTM only: carry the recurrent states and compute only what the new
+ *            pixel changes (in plain JavaScript: a pixel is far too little work for TF.js ops).
+ * The default is the fast one the model has.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { PixelModel } from '../model';
+import { DiagonalBiLSTM } from '../diagonal-bilstm';
 import { GatedPixelCNN } from '../gated-pixelcnn';
 import { PixelCNN } from '../pixelcnn';
+import { RowLSTM } from '../row-lstm';
 import { Random } from '../random';
 import { CachedGatedPixelCNN } from './cached-gated-pixelcnn';
 import { CachedPixelCNN } from './cached-pixelcnn';
+import { IncrementalDiagonalBiLSTM } from './incremental-diagonal-bilstm';
+import { IncrementalRowLSTM } from './incremental-row-lstm';
+import { sampleOnWebGPU, webgpuSamplingAvailable } from './webgpu-sampler';
 import type { PixelStepper, SampleImages } from './stepper';
 
-export type SamplingMethod = 'naive' | 'cached';
+export type SamplingMethod = 'naive' | 'cached' | 'incremental';
 
 export interface SampleOptions {
   readonly count: number;
@@ -23,7 +31,8 @@ export interface SampleOptions {
   readonly temperature?: number;
   /** Completion: keep the top `rows` rows of these images ([count, H, W, C] pixel values), sample the rest. */
   readonly prefix?: { readonly images: ArrayLike<number>; readonly rows: number };
-  /** 'cached' where the model supports it, else 'naive' (the default picks the fastest available). */
+  /** 'cached' (PixelCNN, Gated PixelCNN), 'incremental' (Row LSTM, Diagonal BiLSTM) or 'naive'; the default is
+   *  the model's fast one (`fastMethod`). */
   readonly method?: SamplingMethod;
   /** Called after each completed row with the images so far; returning false stops sampling early. */
   readonly onRow?: (row: number, images: Uint8Array) => void | boolean | Promise<void | boolean>;
@@ -39,15 +48,27 @@ export function supportsCachedSampling(model: PixelModel): boolean {
   return model instanceof PixelCNN || model instanceof GatedPixelCNN;
 }
 
+export function supportsIncrementalSampling(model: PixelModel): boolean {
+  return model instanceof RowLSTM || model instanceof DiagonalBiLSTM;
+}
+
+/** The fast sampler of this model: cached for the convolutional models, incremental for the recurrent ones. */
+export function fastMethod(model: PixelModel): SamplingMethod {
+  return supportsCachedSampling(model) ? 'cached' : supportsIncrementalSampling(model) ? 'incremental' : 'naive';
+}
+
 /** Draw `count` images: [count, H, W, C] pixel values, row-major. */
 export async function sample(model: PixelModel, options: SampleOptions): Promise<Uint8Array> {
   const { height: H, width: W, channels: C } = model.config.image;
   const { count: N, seed, temperature = 1, prefix } = options;
   if (!(temperature > 0)) throw new Error(`temperature must be > 0, got ${temperature}`);
   if (!Number.isInteger(N) || N < 1) throw new Error(`count must be a positive integer, got ${N}`);
-  const method = options.method ?? (supportsCachedSampling(model) ? 'cached' : 'naive');
+  const method = options.method ?? fastMethod(model);
   if (method === 'cached' && !supportsCachedSampling(model)) {
     throw new Error(`cached sampling is available for PixelCNN and Gated PixelCNN, not ${model.config.type}`);
+  }
+  if (method === 'incremental' && !supportsIncrementalSampling(model)) {
+    throw new Error(`incremental sampling is available for Row LSTM and Diagonal BiLSTM, not ${model.config.type}`);
   }
   const images = new Uint8Array(N * H * W * C);
   const firstRow = prefix ? prefix.rows : 0;
@@ -60,13 +81,14 @@ export async function sample(model: PixelModel, options: SampleOptions): Promise
     }
   }
   const view: SampleImages = { data: images, count: N, height: H, width: W, channels: C };
-  const stepper: PixelStepper =
-    method === 'naive'
-      ? new NaiveStepper(model, view)
-      : model instanceof PixelCNN
-        ? new CachedPixelCNN(model, view)
-        : new CachedGatedPixelCNN(model as GatedPixelCNN, view);
   const rng = new Random(seed);
+  if (method === 'cached' && webgpuSamplingAvailable(model)) {
+    // On WebGPU the whole step, draw included, stays on the GPU (./webgpu-sampler.ts).
+    const { onRow, onPixel } = options;
+    await sampleOnWebGPU(model as PixelCNN | GatedPixelCNN, view, { firstRow, temperature, rng, onRow, onPixel });
+    return images;
+  }
+  const stepper = await createStepper(model, method, view);
   const levels = model.head.levels;
   const perChannel = model.head.config.kind === 'bernoulli' ? 1 : levels;
   try {
@@ -90,6 +112,14 @@ export async function sample(model: PixelModel, options: SampleOptions): Promise
     stepper.dispose();
   }
   return images;
+}
+
+async function createStepper(model: PixelModel, method: SamplingMethod, view: SampleImages): Promise<PixelStepper> {
+  if (method === 'naive') return new NaiveStepper(model, view);
+  if (model instanceof PixelCNN) return new CachedPixelCNN(model, view);
+  if (model instanceof GatedPixelCNN) return new CachedGatedPixelCNN(model, view);
+  if (model instanceof RowLSTM) return IncrementalRowLSTM.create(model, view);
+  return IncrementalDiagonalBiLSTM.create(model as DiagonalBiLSTM, view);
 }
 
 /** x = 1 with probability σ(logit / T). */
