@@ -26,12 +26,15 @@ export function structuralMap(model: PixelModel, p: PixelChannel): Uint8Array {
 /**
  * Gradient maps for several outputs of one image at once: the image is repeated once per output along the batch,
  * and one backward pass gives every row of the Jacobian. `image` holds pixel values, H·W·C in element order.
+ * A class-conditional model reads the image as of class `imageClass` (default 0): which pixels a prediction can
+ * depend on is the same for every class, how much it does is not.
  */
-export async function gradientMaps(model: PixelModel, image: ArrayLike<number>, outputs: readonly PixelChannel[]): Promise<Float32Array[]> {
+export async function gradientMaps(model: PixelModel, image: ArrayLike<number>, outputs: readonly PixelChannel[], imageClass?: number): Promise<Float32Array[]> {
   const { height: H, width: W, channels: C } = model.config.image;
   const D = H * W * C;
   if (image.length !== D) throw new Error(`image has ${image.length} values, the model needs ${H}×${W}×${C} = ${D}`);
   const n = outputs.length;
+  const classes = model.classes > 0 ? new Int32Array(n).fill(imageClass ?? 0) : imageClass === undefined ? undefined : [imageClass];
   const grads = tf.tidy(() => {
     const one = tf.tensor4d(Float32Array.from(image), [1, H, W, C]);
     const inputs = tf.tile(one, [n, 1, 1, 1]) as tf.Tensor4D;
@@ -41,7 +44,7 @@ export async function gradientMaps(model: PixelModel, image: ArrayLike<number>, 
     const select = new Float32Array(n * D);
     outputs.forEach((p, k) => (select[k * D + elementIndex(W, C, p)] = 1));
     const selector = tf.tensor4d(select, [n, H, W, C]);
-    const logProbOfSelected = (x: tf.Tensor) => tf.sum(tf.mul(model.head.logProbs(model.logits(x as tf.Tensor4D), labels), selector));
+    const logProbOfSelected = (x: tf.Tensor) => tf.sum(tf.mul(model.head.logProbs(model.logits(x as tf.Tensor4D, classes), labels), selector));
     return tf.abs(tf.grad(logProbOfSelected)(inputs));
   });
   const values = (await grads.data()) as Float32Array;
@@ -49,6 +52,6 @@ export async function gradientMaps(model: PixelModel, image: ArrayLike<number>, 
   return outputs.map((_, k) => values.slice(k * D, (k + 1) * D));
 }
 
-export async function gradientMap(model: PixelModel, image: ArrayLike<number>, p: PixelChannel): Promise<Float32Array> {
-  return (await gradientMaps(model, image, [p]))[0];
+export async function gradientMap(model: PixelModel, image: ArrayLike<number>, p: PixelChannel, imageClass?: number): Promise<Float32Array> {
+  return (await gradientMaps(model, image, [p], imageClass))[0];
 }

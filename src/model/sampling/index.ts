@@ -6,7 +6,7 @@
  *            pixel changes (Ramachandran et al. 2017, "Fast Generation for Convolutional Autoregressive Models").
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { PixelModel } from '../model';
+import { checkClasses, type PixelModel } from '../model';
 import { GatedPixelCNN } from '../gated-pixelcnn';
 import { PixelCNN } from '../pixelcnn';
 import { Random } from '../random';
@@ -29,6 +29,22 @@ export interface SampleOptions {
   readonly onRow?: (row: number, images: Uint8Array) => void | boolean | Promise<void | boolean>;
   /** Called after each pixel (all its channels) with the images so far: for drawing the samples as they come. */
   readonly onPixel?: (i: number, j: number, images: Uint8Array) => void | Promise<void>;
+  /**
+   * Class-conditional models: the class of each image (0 … K − 1), `count` of them. Default: image n gets class
+   * n mod K, so a grid shows every class in turn. Refused for an unconditional model.
+   */
+  readonly classes?: ArrayLike<number>;
+}
+
+/** The class of each of `count` images to sample from a conditional model: `given`, else n mod K; null when unconditional. */
+export function sampleClasses(model: PixelModel, count: number, given?: ArrayLike<number>): Int32Array | null {
+  if (model.classes === 0 && given === undefined) return null;
+  return checkClasses(model.classes, given ?? Int32Array.from({ length: count }, (_, n) => n % model.classes), count);
+}
+
+/** `perClass` images of every class, class by class: the classes for a grid with one row per class. */
+export function perClassClasses(classes: number, perClass: number): Int32Array {
+  return Int32Array.from({ length: classes * perClass }, (_, n) => Math.floor(n / perClass));
 }
 
 export function supportsCachedSampling(model: PixelModel): boolean {
@@ -55,13 +71,14 @@ export async function sample(model: PixelModel, options: SampleOptions): Promise
       for (let k = 0; k < firstRow * rowSize; k++) images[n * H * rowSize + k] = prefix.images[n * H * rowSize + k];
     }
   }
+  const classes = sampleClasses(model, N, options.classes);
   const view: SampleImages = { data: images, count: N, height: H, width: W, channels: C };
   const stepper: PixelStepper =
     method === 'naive'
-      ? new NaiveStepper(model, view)
+      ? new NaiveStepper(model, view, classes)
       : model instanceof PixelCNN
-        ? new CachedPixelCNN(model, view)
-        : new CachedGatedPixelCNN(model as GatedPixelCNN, view);
+        ? new CachedPixelCNN(model, view, classes)
+        : new CachedGatedPixelCNN(model as GatedPixelCNN, view, classes);
   const rng = new Random(seed);
   const levels = model.head.levels;
   const perChannel = model.head.config.kind === 'bernoulli' ? 1 : levels;
@@ -112,6 +129,7 @@ class NaiveStepper implements PixelStepper {
   constructor(
     private readonly model: PixelModel,
     private readonly images: SampleImages,
+    private readonly classes: Int32Array | null = null,
   ) {}
 
   async logitsAt(i: number, j: number): Promise<Float32Array> {
@@ -120,7 +138,7 @@ class NaiveStepper implements PixelStepper {
       const rows = new Float32Array(N * (i + 1) * W * C);
       const rowsSize = (i + 1) * W * C;
       for (let n = 0; n < N; n++) rows.set(data.subarray(n * H * W * C, n * H * W * C + rowsSize), n * rowsSize);
-      const logits = this.model.logits(tf.tensor4d(rows, [N, i + 1, W, C]));
+      const logits = this.model.logits(tf.tensor4d(rows, [N, i + 1, W, C]), this.classes ?? undefined);
       const begin = [0, i, j, ...new Array(logits.rank - 3).fill(0)];
       const size = [N, 1, 1, ...logits.shape.slice(3)];
       return tf.slice(logits, begin, size);
