@@ -63,7 +63,11 @@ def default_features(channels: int) -> dict:
 
 def model_config_of(e: dict, image: tuple) -> dict:
     """The TS engine's ModelConfig for images of shape (height, width, channels): what a checkpoint records."""
+    model = {k: v for k, v in e['model'].items() if k not in ('conditional', 'classes')}
+    if e['model'].get('conditional'):
+        raise ValueError('model.conditional: the PyTorch twin trains unconditional models only for now (its data path '
+                         'reads no class labels yet); class-conditional weights from Pixel Lab load and run here')
     levels = e['data']['levels']
     head = {'kind': 'bernoulli'} if levels == 2 else {'kind': 'categorical', 'levels': levels}
     image = {'height': image[0], 'width': image[1], 'channels': image[2]}
-    return {**default_features(image['channels']), **e['model'], 'image': image, 'head': head, 'seed': e['training']['seed']}
+    return {**default_features(image['channels']), **model, 'image': image, 'head': head, 'seed': e['training']['seed']}
