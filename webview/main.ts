@@ -211,11 +211,15 @@ function requestStop(): void {
   if (onView(trainingRunId)) setStatus('stopping after this step…');
 }
 
-/** Draw samples from the run on view: the worker loads its checkpoint if it does not hold its model already. */
-function requestSamples(seed = Math.floor(Math.random() * 1e9), fromHost = false): void {
+/**
+ * Draw samples from the run on view: the worker loads its checkpoint if it does not hold its model already.
+ * `classes`: a class-conditional model's class per image (their number is the count; default: the experiment's
+ * count, image n of class n mod K).
+ */
+function requestSamples(seed = Math.floor(Math.random() * 1e9), fromHost = false, classes?: readonly number[]): void {
   if (!view || !experiment) return;
   const e = experiment;
-  const count = e.sampling.count;
+  const count = classes?.length ?? e.sampling.count;
   const shape = imageShape(e);
   let prefix: Uint8Array | null = null;
   if (keepRows > 0 && datasetImages) {
@@ -239,6 +243,7 @@ function requestSamples(seed = Math.floor(Math.random() * 1e9), fromHost = false
     seed,
     keepRows: prefix ? keepRows : 0,
     prefix,
+    ...(classes ? { classes } : {}),
   } satisfies ToWorker);
 }
 
@@ -375,7 +380,7 @@ function onHostMessage(m: HostMessage): void {
       showDatasetImages(testImageSubset(m.images, e));
       setStatus('starting');
       backendLine.textContent = 'choosing a backend…';
-      worker.postMessage({ type: 'train', runId: m.runId, experiment: e, images: m.images, checkpoint: m.checkpoint, backend: m.backend, wasmPaths: wasmPaths() } satisfies ToWorker);
+      worker.postMessage({ type: 'train', runId: m.runId, experiment: e, images: m.images, ...(m.labels ? { labels: m.labels } : {}), checkpoint: m.checkpoint, backend: m.backend, wasmPaths: wasmPaths() } satisfies ToWorker);
       toHost({ type: 'started', runId: m.runId });
       return;
     }
@@ -426,7 +431,7 @@ function onHostMessage(m: HostMessage): void {
       temperature = m.temperature;
       temperatureSlider.set(m.temperature);
       keepRows = m.keepRows;
-      requestSamples(m.seed, true);
+      requestSamples(m.seed, true, m.classes);
       return;
   }
 }

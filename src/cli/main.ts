@@ -4,6 +4,7 @@
  *   resume <run>                                                continue from the latest checkpoint
  *   runs <experiment|folder> [--json]                           the runs, with "interrupted" for a dead trainer
  *   sample <run> [--count N] [--temperature T] [--out FILE.png] a sample grid from the best checkpoint
+ *     [--class K|NAME] [--per-class N]                          by class (class-conditional runs)
  *   eval <run>                                                  test NLL of the best checkpoint
  *   deps <experiment|run> --pixel i,j[,c] [--json]              structural and gradient dependency maps
  *   bench                                                       speed against the PyTorch reference
@@ -19,7 +20,7 @@ import { RunFolder } from '../runs/run-folder';
 import { depsCommand, evalCommand, sampleCommand } from './inspect';
 import { consoleReporter } from './progress';
 import { runsCommand } from './runs';
-import { resumeRun, type SessionResult, startRun } from './session';
+import { nllName, resumeRun, type SessionResult, startRun } from './session';
 import { stopOnSignals } from './signals';
 
 const positiveInt = (name: string) => (value: string) => {
@@ -42,7 +43,7 @@ function finish(result: SessionResult): void {
     `checkpoints: ${run.checkpointPath('latest')}${existsSync(run.checkpointPath('best')) ? `, ${run.checkpointPath('best')}` : ''}`,
     ...(run.sampleFiles().length ? [`samples:     ${run.sampleFiles().slice(-1)[0]}`] : []),
   ];
-  console.log(`${status} at step ${result.state.step}${result.state.bestTestNats !== null ? `; best test NLL ${result.state.bestTestNats.toFixed(2)} nats/image at step ${result.state.bestStep}` : ''}`);
+  console.log(`${status} at step ${result.state.step}${result.state.bestTestNats !== null ? `; best test ${nllName(run.info.conditional)} ${result.state.bestTestNats.toFixed(2)} nats/image at step ${result.state.bestStep}` : ''}`);
   files.forEach((f) => console.log(f));
   if (status === 'stopped') console.log(`continue with: pixel-lab resume ${run.dir}`);
   if (status === 'failed') throw new Error(result.error);
@@ -86,6 +87,8 @@ export function program(): Command {
     .option('--temperature <t>', 'divide the logits by this (default: the experiment\'s)', positiveNumber('--temperature'))
     .option('--seed <n>', 'random seed', positiveInt('--seed'))
     .option('--out <file.png>', 'where to write the grid (default: in the run\'s samples folder)')
+    .option('--class <k|name>', 'a class-conditional run: every image of this class, by index or by name')
+    .option('--per-class <n>', 'a class-conditional run: n images of each class, one row per class', positiveInt('--per-class'))
     .addOption(backendOption())
     .action(async (dir: string, o) => sampleCommand(RunFolder.open(dir), o));
   cli

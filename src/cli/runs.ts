@@ -26,7 +26,7 @@ export function runsCommand(target: string, o: { json?: boolean }): void {
   const parent = runsParent(target);
   const rows = runFoldersIn(parent).map((run) => {
     const info: RunInfo = run.info;
-    return { id: info.id, dir: run.dir, status: effectiveStatus(info), step: info.step, steps: info.steps, bestTestNats: info.bestTestNats ?? null, error: info.error };
+    return { id: info.id, dir: run.dir, status: effectiveStatus(info), step: info.step, steps: info.steps, bestTestNats: info.bestTestNats ?? null, error: info.error, ...(info.conditional ? { conditional: true } : {}) };
   });
   if (o.json) {
     console.log(JSON.stringify(rows));
@@ -38,7 +38,8 @@ export function runsCommand(target: string, o: { json?: boolean }): void {
   }
   const width = Math.max(...rows.map((r) => r.id.length));
   for (const r of rows) {
-    const best = r.bestTestNats !== null ? `best test NLL ${r.bestTestNats.toFixed(2)} nats` : 'no test NLL yet';
+    const nll = 'conditional' in r ? 'conditional NLL' : 'NLL';
+    const best = r.bestTestNats !== null ? `best test ${nll} ${r.bestTestNats.toFixed(2)} nats` : `no test ${nll} yet`;
     console.log(`${r.id.padEnd(width)}  ${r.status.padEnd(11)}  ${`${r.step}/${r.steps}`.padEnd(13)}  ${best}${r.error ? `  (${r.error})` : ''}`);
   }
 }

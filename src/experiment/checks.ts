@@ -8,7 +8,7 @@ import path from 'node:path';
 import { readIdxImageShape } from '../data/idx-file';
 import { configProblems, type ImageShape } from '../model/config';
 import { formatBytes, TRAINING_MEMORY_LIMIT, trainingMemory } from './estimate';
-import { DATASET_SHAPES, type DatasetName, type Experiment, modelConfigOf } from './types';
+import { DATASET_CLASSES, DATASET_SHAPES, type DatasetName, type Experiment, modelConfigOf } from './types';
 
 export type PathProblem = [path: string, message: string];
 
@@ -47,7 +47,9 @@ export function datasetShape(data: { dataset: DatasetName; path?: string }, expe
 export function wholeExperimentProblems(e: Experiment, image: ImageShape): PathProblem[] {
   const problems: PathProblem[] = [];
   const fieldOf: Record<string, string> = { 'image.channels': 'data.channels', 'image.height': 'data.height', 'image.width': 'data.width', 'head.levels': 'data.levels' };
-  const config = modelConfigOf(e, image);
+  problems.push(...conditionalProblems(e));
+  // Before the data is read (idx, folder), a conditional model's size is estimated for 256 classes, the most.
+  const config = modelConfigOf(e, image, 256);
   const modelProblems = configProblems(config);
   for (const message of modelProblems) {
     const field = message.split(' ')[0];
@@ -64,4 +66,19 @@ export function wholeExperimentProblems(e: Experiment, image: ImageShape): PathP
     }
   }
   return problems;
+}
+
+/** A conditional model needs labels: what the file alone shows is wrong (the data's labels are checked when read). */
+function conditionalProblems(e: Experiment): PathProblem[] {
+  const { conditional, classes } = e.model;
+  if (!conditional) {
+    return classes !== undefined ? [['model.classes', 'model.classes applies to conditional models only: add "conditional": true, or remove it']] : [];
+  }
+  if (e.data.dataset === 'idx' || e.data.dataset === 'folder') return [];
+  const own = DATASET_CLASSES[e.data.dataset];
+  if (own === null) {
+    return [['model.conditional', `model.conditional needs a class label for every image, and the ${e.data.dataset} dataset has none (mnist and fashion-mnist do): remove it, or use labelled data`]];
+  }
+  if (classes !== undefined && classes < own) return [['model.classes', `model.classes is ${classes}, but ${e.data.dataset} has ${own} classes: it must be at least ${own}`]];
+  return [];
 }
