@@ -13,7 +13,9 @@ import { MODEL_TYPES } from '../../src/model/config';
 import { createModel } from '../../src/model/index';
 import { createOptimizer } from '../../src/train/checkpoint';
 import { evaluate, trainLoop, trainSettings } from '../../src/train/loop';
-import { smallConfig, useBackend } from '../support/engine';
+import { sample } from '../../src/model/sampling/index';
+import { validateHostMessage, validatePanelMessage } from '../../src/protocol';
+import { randomizeWeights, smallConfig, useBackend } from '../support/engine';
 
 beforeAll(() => useBackend('wasm'));
 
@@ -153,6 +155,37 @@ describe('training a conditional model', () => {
     const optimizer = createOptimizer('adam', 0.05);
     await expect(trainLoop(model, optimizer, experimentBatches(e, indexedImages(40)), trainSettings(e), { step: 0, bestTestNats: null, bestStep: null })).rejects.toThrow(/class-conditional, and its images have no class labels/);
     optimizer.dispose();
+    model.dispose();
+  });
+});
+
+describe('the message contract, for conditional models', () => {
+  const reason = (r: { ok: boolean; reason?: string }) => (r.ok ? 'accepted' : r.reason);
+  const images = { data: new Uint8Array(18), count: 2, height: 3, width: 3, channels: 1 };
+  const run = { runId: 'r', name: 'n', status: 'finished', step: 1, steps: 1, metrics: [], grids: [], experiment: '{}', checkpoint: null, dataset: null };
+
+  it('train carries labels, sample a class per image, step and eval say their NLL is conditional', () => {
+    expect(reason(validateHostMessage({ type: 'train', runId: 'r', name: 'n', experiment: '{}', images, labels: new Uint8Array([0, 3]), checkpoint: null, metrics: [], backend: 'wasm' }))).toBe('accepted');
+    expect(reason(validateHostMessage({ type: 'sample', run, count: 4, temperature: 1, seed: 1, keepRows: 0, classes: [0, 0, 9, 9] }))).toBe('accepted');
+    expect(reason(validatePanelMessage({ type: 'step', runId: 'r', step: 1, nats: 1, bitsPerDim: 0.1, imagesPerSecond: 1, seconds: 1, conditional: true }))).toBe('accepted');
+    expect(reason(validatePanelMessage({ type: 'eval', runId: 'r', step: 1, nats: 1, bitsPerDim: 0.1, images: 4, best: true, conditional: true }))).toBe('accepted');
+  });
+
+  it('refuses labels that are not binary, classes that are not whole numbers, and a conditional flag that is not true', () => {
+    expect(reason(validateHostMessage({ type: 'train', runId: 'r', name: 'n', experiment: '{}', images, labels: [0, 3], checkpoint: null, metrics: [], backend: 'wasm' }))).toBe('train.labels must be binary (a Uint8Array)');
+    expect(reason(validateHostMessage({ type: 'sample', run, count: 2, temperature: 1, seed: 1, keepRows: 0, classes: [0, -1] }))).toBe('sample.classes[1] must be a whole number ≥ 0');
+    expect(reason(validatePanelMessage({ type: 'step', runId: 'r', step: 1, nats: 1, bitsPerDim: 0.1, imagesPerSecond: 1, seconds: 1, conditional: false }))).toBe('step.conditional must be true when given');
+  });
+});
+
+describe('cached conditional sampling', () => {
+  it('leaves no tensor behind', async () => {
+    const model = createModel(smallConfig('gated-pixelcnn', 1, { kind: 'bernoulli' }, { classes: 3, image: { height: 4, width: 4, channels: 1 } }));
+    randomizeWeights(model, 1);
+    await sample(model, { count: 2, seed: 1, classes: [0, 2], method: 'cached' });
+    const before = tf.memory().numTensors;
+    await sample(model, { count: 2, seed: 1, classes: [0, 2], method: 'cached' });
+    expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
 });
