@@ -18,7 +18,9 @@ export interface BackendInfo {
 
 export interface Metric {
   readonly step: number;
-  readonly split: 'train' | 'test';
+  /** train: a training step's batch; validation: the held-out training images that choose the best checkpoint;
+   *  test: the test set. */
+  readonly split: 'train' | 'validation' | 'test';
   readonly nats: number;
   readonly bitsPerDim: number;
 }
@@ -89,7 +91,9 @@ export type PanelMessage =
   | { readonly type: 'backend'; readonly runId: string; readonly info: BackendInfo }
   /** `conditional`: the NLL of a class-conditional model, −log p(x | class). */
   | { readonly type: 'step'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly imagesPerSecond: number; readonly seconds: number; readonly conditional?: true }
-  | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean; readonly conditional?: true }
+  /** An evaluation of the validation set or the test set (`split`; absent: test). `best`: this step's checkpoint became the best.
+   *  `conditional`: the NLL of a class-conditional model, −log p(x | class). */
+  | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly split?: 'validation' | 'test'; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean; readonly conditional?: true }
   | { readonly type: 'samples'; readonly runId: string; readonly step: number; readonly png: Uint8Array }
   | { readonly type: 'checkpoint'; readonly runId: string; readonly step: number; readonly kinds: readonly ('latest' | 'best')[]; readonly bytes: Uint8Array }
   | { readonly type: 'ended'; readonly runId: string; readonly status: 'finished' | 'stopped' | 'failed'; readonly step: number; readonly error?: string }
@@ -132,12 +136,14 @@ const shape = (fields: Record<string, Check>): Check => (v, p) => {
 
 const colours: Check = (v, p) => (v === 1 || v === 3 ? null : `${p} must be 1 or 3`);
 const imageBatch: Check = (v, p) => {
-  const problem = shape({ data: bytes, count: positive, height: positive, width: positive, channels: colours })(v, p);
+  const problem = shape({ data: bytes, count: positive, height: positive, width: positive, channels: colours, testCount: optional(count), values: optional(bytes) })(v, p);
   if (problem) return problem;
   const b = v as ImageBatch;
-  return b.data.length === b.count * b.height * b.width * b.channels ? null : `${p}.data holds ${b.data.length} values, not ${b.count}×${b.height}×${b.width}×${b.channels}`;
+  if (b.data.length !== b.count * b.height * b.width * b.channels) return `${p}.data holds ${b.data.length} values, not ${b.count}×${b.height}×${b.width}×${b.channels}`;
+  if (b.values && b.values.length !== b.data.length) return `${p}.values holds ${b.values.length} values, not ${b.data.length} as data does`;
+  return b.testCount !== undefined && b.testCount >= b.count ? `${p}.testCount ${b.testCount} leaves no training images of ${b.count}` : null;
 };
-const metric = shape({ step: count, split: oneOf('train', 'test'), nats: finite, bitsPerDim: finite });
+const metric = shape({ step: count, split: oneOf('train', 'validation', 'test'), nats: finite, bitsPerDim: finite });
 const runView = shape({
   runId: string,
   name: string,
@@ -172,7 +178,7 @@ const PANEL_MESSAGES: Record<PanelMessage['type'], Record<string, Check>> = {
   sampled: { runId: string, count: positive },
   backend: { runId: string, info: shape({ name: string, adapter: string, fallbacks: listOf(shape({ name: string, reason: string })) }) },
   step: { runId: string, step: positive, nats: finite, bitsPerDim: finite, imagesPerSecond: finite, seconds: finite, conditional: optional(yes) },
-  eval: { runId: string, step: positive, nats: finite, bitsPerDim: finite, images: positive, best: bool, conditional: optional(yes) },
+  eval: { runId: string, step: positive, split: optional(oneOf('validation', 'test')), nats: finite, bitsPerDim: finite, images: positive, best: bool, conditional: optional(yes) },
   samples: { runId: string, step: count, png: bytes },
   checkpoint: { runId: string, step: count, kinds: listOf(oneOf('latest', 'best')), bytes },
   ended: { runId: string, status: oneOf('finished', 'stopped', 'failed'), step: count, error: optional(string) },

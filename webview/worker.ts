@@ -2,7 +2,8 @@
  * The panel's worker: it owns TF.js, so training and sampling never freeze the page. It trains with the shared
  * loop (src/train/loop.ts), samples, and answers dependency-map requests; files are written by the host.
  *
- * Requests run one at a time in arrival order (gradient maps and stops go straight through). A failed request
+ * Requests run one at a time in arrival order (gradient maps, beliefs and stops go straight through; of the gradient
+ * maps asked for meanwhile, only the newest is computed). A failed request
  * fails only itself — it is answered with an `error` naming the task — and the queue goes on with the next.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,6 +11,7 @@ import { type BackendChoice, type BackendPreference, selectBackend, type WasmPat
 import { experimentBatches } from '../src/data/batches';
 import { gridPixels } from '../src/data/grid';
 import { imageShape, modelConfigOf, type Experiment } from '../src/experiment/types';
+import { pixelBeliefs, samplingDistribution } from '../src/model/beliefs';
 import { gradientMap } from '../src/model/dependency';
 import { createModel } from '../src/model/index';
 import type { PixelModel } from '../src/model/model';
@@ -136,7 +138,7 @@ async function train(m: Extract<ToWorker, { type: 'train' }>): Promise<void> {
   let step = 0;
   try {
     await useBackend(runId, m.backend, m.wasmPaths);
-    const set = { images: images.data, count: images.count, height: images.height, width: images.width, channels: images.channels, ...(m.labels ? { labels: m.labels } : {}) };
+    const set = { images: images.data, count: images.count, height: images.height, width: images.width, channels: images.channels, ...(images.testCount ? { testCount: images.testCount } : {}), ...(m.labels ? { labels: m.labels } : {}) };
     const batches = experimentBatches(experiment, set);
     const checkpoint = m.checkpoint ? decodeCheckpoint(m.checkpoint) : null;
     const restored = checkpoint ? await restoreCheckpoint(checkpoint) : null;
@@ -186,18 +188,28 @@ async function draw(m: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
   const { height, width, channels } = model.config.image;
   const batch = (data: Uint8Array) => ({ data: data.slice(), count: m.count, height, width, channels });
   let lastPost = 0;
+  // The distributions the pixel being drawn comes from, all its channels, for every image.
+  const binary = model.head.config.kind === 'bernoulli';
+  const per = binary ? 1 : model.head.levels;
+  const drawnFrom = new Float32Array(m.count * channels * per);
   const images = await sample(model, {
     count: m.count,
     seed: m.seed,
     temperature: m.temperature,
     prefix: m.prefix && m.keepRows > 0 ? { images: m.prefix, rows: m.keepRows } : undefined,
     classes: m.classes,
+    onLogits: (_i, _j, c, logits) => {
+      const p = samplingDistribution(model.head, logits, channels, c, m.temperature);
+      for (let n = 0; n < m.count; n++) drawnFrom.set(p.subarray(n * per, (n + 1) * per), (n * channels + c) * per);
+    },
     // About one picture a frame: the grid fills in pixel by pixel.
     onPixel: async (i, j, drawn) => {
       if (cancelSampling) throw new Cancelled();
       const now = performance.now();
       if (now - lastPost < 16) return;
       lastPost = now;
+      const probabilities = drawnFrom.slice();
+      post({ type: 'samplingBeliefs', runId: m.runId, i, j, levels: model.head.levels, binary, probabilities }, [probabilities.buffer]);
       post({ type: 'sampling', runId: m.runId, images: batch(drawn), upTo: i * width + j, done: false });
       await yieldToMessages();
     },
@@ -221,7 +233,9 @@ async function field(m: Extract<ToWorker, { type: 'field' }>): Promise<void> {
 }
 
 async function gradient(m: Extract<ToWorker, { type: 'gradient' }>): Promise<void> {
-  // Only the newest hover matters: older requests still waiting are skipped.
+  // Only the newest hover matters. A map is computed in one go (wasm holds the thread), so hovers pile up as
+  // messages meanwhile: letting those in first, then skipping every request but the newest, drops the stale ones.
+  await yieldToMessages();
   if (m.request < latestGradient || !current) return;
   const map = gradientMap(current.model, m.image, { i: m.i, j: m.j, c: m.c });
   gradients = gradients.then(() => map.catch(() => {}));
@@ -229,7 +243,15 @@ async function gradient(m: Extract<ToWorker, { type: 'gradient' }>): Promise<voi
   post({ type: 'gradient', request: m.request, values }, [values.buffer]);
 }
 
-function perform(m: Exclude<ToWorker, { type: 'stop' }>): Promise<void> {
+async function beliefs(m: Extract<ToWorker, { type: 'beliefs' }>): Promise<void> {
+  if (!current || current.runId !== m.runId) throw new Error('no model is loaded for this run');
+  const work = pixelBeliefs(current.model, m.image);
+  gradients = gradients.then(() => work.catch(() => {}));
+  const b = await work;
+  post({ type: 'beliefs', request: m.request, runId: m.runId, ...b }, [b.nll.buffer, b.probabilities.buffer]);
+}
+
+function perform(m: Exclude<ToWorker, { type: 'stop' | 'beliefs' }>): Promise<void> {
   switch (m.type) {
     case 'train':
       return train(m);
@@ -254,6 +276,11 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   }
   if (m.type === 'gradient') latestGradient = Math.max(latestGradient, m.request);
   if (m.type === 'train') cancelSampling = true;
+  if (m.type === 'beliefs') {
+    // Answered between training steps, like a hover; its failure is its own message.
+    beliefs(m).catch((error: unknown) => post({ type: 'beliefsFailed', request: m.request, runId: m.runId, message: error instanceof Error ? error.message : String(error) }));
+    return;
+  }
   const task: WorkerTask = m.type;
   const runId = 'runId' in m ? m.runId : undefined;
   const request = m.type === 'gradient' ? m.request : undefined;

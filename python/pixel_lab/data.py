@@ -2,7 +2,8 @@
 seeded split, the same batch of step s (also after a resume), the same stochastic binarisation and quantisation,
 bit for bit — the generator is the engine's xoshiro128**, ported.
 
-Sources: the bundled sets (dist/data/<name>-images.idx.gz, built by `npm run build`) and IDX files (.gz or raw).
+Sources: the bundled sets (dist/data/<name>-images.idx.gz and their labels, built by `npm run build`) and IDX files
+(.gz or raw) with their labels and an official test set (data.labels, data.test, data.testLabels).
 Folders of PNG / JPEG images need an image decoder the twin does not carry: convert them to IDX first.
 """
 import gzip
@@ -105,10 +106,51 @@ def split_images(count: int, test_fraction: float, seed: int):
     return order[tests:], order[:tests]
 
 
+VALIDATION_SALT = 0x2545F491
+
+
+def hold_out_validation(train: np.ndarray, fraction: float, seed: int):
+    """(train, validation): `fraction` of the training images (at least one, at least one left; none when 0), a seeded
+    choice, as src/data/batches.ts holdOutValidation; the training images keep their order."""
+    if fraction <= 0:
+        return train, np.zeros(0, dtype=np.int64)
+    if len(train) < 2:
+        raise ValueError(f'a validation set needs at least 2 training images to split, there are {len(train)} '
+                         '(set data.validationFraction to 0, or use more images)')
+    size = min(len(train) - 1, max(1, math.floor(len(train) * fraction + 0.5)))
+    chosen = permutation(len(train), (seed ^ VALIDATION_SALT) & M32)[:size]
+    held = np.zeros(len(train), dtype=bool)
+    held[chosen] = True
+    return train[~held], train[chosen]
+
+
+def split_of(experiment: dict) -> str:
+    """'official' or 'random': data.split, else official when data.test names an official test set."""
+    data = experiment['data']
+    return data.get('split') or ('official' if data.get('test') else 'random')
+
+
+def experiment_split(experiment: dict, count: int, test_count: int = 0):
+    """(train, validation, test) indices, as src/data/batches.ts experimentSplit: the official test set is the last
+    `test_count` images; else a seeded testFraction. Then a seeded validationFraction of the training images."""
+    data = experiment['data']
+    if split_of(experiment) == 'official':
+        if test_count < 1:
+            raise ValueError('the experiment uses the official test set (data.test) but its images came without it: load them with load_dataset')
+        if count - test_count < 1:
+            raise ValueError(f'the official split leaves no training images ({count - test_count})')
+        train, test = np.arange(count - test_count, dtype=np.int64), np.arange(count - test_count, count, dtype=np.int64)
+    else:
+        if test_count:
+            raise ValueError(f"the images hold an official test set ({test_count} images) but the experiment's split is random")
+        train, test = split_images(count, data['testFraction'], data['seed'])
+    train, validation = hold_out_validation(train, data.get('validationFraction', 0), data['seed'])
+    return train, validation, test
+
+
 # ---- reading images --------------------------------------------------------------------------------------------
 
-def read_idx(file: str) -> np.ndarray:
-    """An IDX file of unsigned bytes (.gz or raw) as [count, H, W, C] uint8."""
+def _read_idx_array(file: str):
     with open(file, 'rb') as f:
         data = f.read()
     if data[:2] == b'\x1f\x8b':
@@ -122,9 +164,24 @@ def read_idx(file: str) -> np.ndarray:
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank)
     if body.size != int(np.prod(dims)):
         raise ValueError(f'{file} declares {"×".join(map(str, dims))} values but holds {body.size}')
+    return dims, body
+
+
+def read_idx(file: str) -> np.ndarray:
+    """An IDX file of unsigned bytes (.gz or raw) as [count, H, W, C] uint8."""
+    dims, body = _read_idx_array(file)
+    rank = len(dims)
     if not (rank == 3 or (rank == 4 and dims[3] in (1, 3))):
         raise ValueError(f'{file} holds an array of {"×".join(map(str, dims))}: images need count × height × width (× 1 or 3 channels)')
     return body.reshape(dims[0], dims[1], dims[2], dims[3] if rank == 4 else 1)
+
+
+def read_idx_labels(file: str) -> np.ndarray:
+    """An IDX labels file (1-D, one unsigned byte per image) as uint8."""
+    dims, body = _read_idx_array(file)
+    if len(dims) != 1:
+        raise ValueError(f'{file} holds an array of {"×".join(map(str, dims))}, not labels (a 1-D array, one byte per image)')
+    return body
 
 
 def _coverage(n_from: int, n_to: int) -> np.ndarray:
@@ -166,27 +223,83 @@ def bundled_data_dir() -> str:
     return next((c for c in candidates if c and os.path.isdir(c)), candidates[-1])
 
 
-def load_images(experiment: dict, experiment_file: str) -> np.ndarray:
-    """The experiment's images at its size, [count, H, W, C] uint8 (bytes 0–255)."""
+DATASET_CLASSES = {'mnist': [str(k) for k in range(10)],
+                   'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']}
+
+
+class Dataset:
+    """An experiment's images at its size, [count, H, W, C] uint8, as src/data/node-load.ts loads them: the official
+    test set (data.test) appended as the last `test_count`; `labels` one per image (or None) and `class_names`."""
+
+    def __init__(self, images: np.ndarray, labels=None, test_count: int = 0, class_names=None):
+        self.images, self.labels, self.test_count, self.class_names = images, labels, test_count, class_names
+
+
+def _labels_for(file: str, images: str, count: int, key: str, experiment_file: str) -> np.ndarray:
+    labels = read_idx_labels(file)
+    if len(labels) != count:
+        raise ValueError(f'{experiment_file}: {key}: {file} holds {len(labels):,} labels but {images} holds {count:,} images: '
+                         'a labels file needs one label per image')
+    return labels
+
+
+def _limited(images: np.ndarray, labels, data: dict):
+    if data.get('limit') and data['limit'] < len(images):
+        chosen = permutation(len(images), (data['seed'] ^ 0x5BD1E995) & M32)[:data['limit']]
+        return images[chosen], (labels[chosen] if labels is not None else None)
+    return images, labels
+
+
+def load_dataset(experiment: dict, experiment_file: str) -> Dataset:
+    """The experiment's images, labels and official test set (see Dataset)."""
     data = experiment['data']
     dataset = data['dataset']
     if dataset == 'folder':
         raise ValueError('the PyTorch trainer reads bundled datasets and IDX files; convert an image folder to IDX first')
+    base = os.path.dirname(os.path.abspath(experiment_file))
+    labels, class_names, test_count = None, None, 0
     if dataset == 'idx':
-        file = os.path.join(os.path.dirname(os.path.abspath(experiment_file)), data['path'])
+        file = os.path.join(base, data['path'])
         if not os.path.isfile(file):
             raise ValueError(f'{experiment_file}: data.path: no such file: {file}')
+        images = read_idx(file)
+        if data.get('labels'):
+            labels = _labels_for(os.path.join(base, data['labels']), file, len(images), 'data.labels', experiment_file)
+        if data.get('test'):
+            test_file = os.path.join(base, data['test'])
+            if not os.path.isfile(test_file):
+                raise ValueError(f'{experiment_file}: data.test: no such file: {test_file}')
+            test = read_idx(test_file)
+            if test.shape[1:] != images.shape[1:]:
+                raise ValueError(f'{experiment_file}: data.test: {test_file} holds {"×".join(map(str, test.shape[1:]))} images but {file} '
+                                 f'holds {"×".join(map(str, images.shape[1:]))}: the test set must be the same kind of image')
+            test_labels = _labels_for(os.path.join(base, data['testLabels']), test_file, len(test), 'data.testLabels', experiment_file) if data.get('testLabels') else None
+            if labels is not None and test_labels is None:
+                raise ValueError(f'{experiment_file}: data.test: the training images have labels (data.labels), so the test set needs its own: add data.testLabels')
+            images, labels = _limited(images, labels, data)
+            images = np.concatenate([images, test])
+            labels = np.concatenate([labels, test_labels]) if labels is not None and test_labels is not None else None
+            test_count = len(test)
+        if labels is not None:
+            class_names = [str(k) for k in range(int(labels.max()) + 1)]
     else:
         file = os.path.join(bundled_data_dir(), f'{dataset}-images.idx.gz')
         if not os.path.isfile(file):
             raise ValueError(f'the bundled {dataset} dataset is not built ({file} is missing): run npm run build')
-    images = read_idx(file)
-    if data.get('limit') and data['limit'] < len(images):
-        images = images[permutation(len(images), (data['seed'] ^ 0x5BD1E995) & M32)[:data['limit']]]
-    own = images.shape[1:]
-    base = own if dataset == 'idx' else DATASET_SHAPES[dataset]
-    shape = image_shape(experiment, own)
-    return fit_images(images, *shape)
+        images = read_idx(file)
+        labels_file = os.path.join(bundled_data_dir(), f'{dataset}-labels.idx.gz')
+        if dataset in DATASET_CLASSES and os.path.isfile(labels_file):
+            labels = _labels_for(labels_file, file, len(images), 'the bundled labels', file)
+            class_names = DATASET_CLASSES[dataset]
+    if not test_count:
+        images, labels = _limited(images, labels, data)
+    shape = image_shape(experiment, images.shape[1:])
+    return Dataset(fit_images(images, *shape), labels, test_count, class_names)
+
+
+def load_images(experiment: dict, experiment_file: str) -> np.ndarray:
+    """The experiment's images at its size, [count, H, W, C] uint8 (bytes 0–255; an official test set appended)."""
+    return load_dataset(experiment, experiment_file).images
 
 
 def image_shape(experiment: dict, own) -> tuple:
@@ -199,31 +312,36 @@ def image_shape(experiment: dict, own) -> tuple:
 # ---- batches ---------------------------------------------------------------------------------------------------
 
 class Batches:
-    """The batch of training step s and the test images, encoded exactly as src/data/batches.ts encodes them."""
+    """The batch of training step s and the validation and test images, encoded exactly as src/data/batches.ts
+    encodes them: training images seeded by training.seed (per epoch), validation and test images by data.seed."""
 
-    def __init__(self, images: np.ndarray, experiment: dict):
+    def __init__(self, images, experiment: dict):
         data = experiment['data']
-        self.images = images
+        dataset = images if isinstance(images, Dataset) else Dataset(images)
+        self.images = dataset.images
+        self.labels = dataset.labels
         self.levels = data['levels']
         self.binarize = data['binarize']
         self.threshold = data['threshold']
         self.seed = experiment['training']['seed']
-        self.train_indices, self.test_indices = split_images(len(images), data['testFraction'], data['seed'])
+        self.held_out_seed = data['seed']
+        self.train_indices, self.validation_indices, self.test_indices = experiment_split(experiment, len(self.images), dataset.test_count)
         self._epoch, self._order = -1, None
 
-    def _encode(self, indices, epochs) -> np.ndarray:
+    def _encode(self, indices, epochs, seed: int) -> np.ndarray:
         x = self.images[indices].astype(np.float64)
+        if len(x) == 0:
+            return x.astype(np.float32)
         if self.levels > 2:
             return np.floor(x * self.levels / 256).astype(np.float32)
         if self.binarize == 'stochastic':
-            seeds = np.array([image_seed(self.seed, e, int(i)) for i, e in zip(indices, epochs)], dtype=np.uint64)
+            seeds = np.array([image_seed(seed, e, int(i)) for i, e in zip(indices, epochs)], dtype=np.uint64)
             u = uniform_streams(seeds, x[0].size).reshape(x.shape)
             return (u < x / 255).astype(np.float32)
         return (x >= self.threshold * 255).astype(np.float32)
 
-    def train(self, step: int, size: int, part: slice = slice(None)) -> np.ndarray:
-        """The batch of training step `step` (0-based), [size, H, W, C]; `part` picks some of its images (one
-        rank's share under DDP) without encoding the others."""
+    def _train_images(self, step: int, size: int, part: slice):
+        """Which images the batch of training step `step` holds (its `part`), and the epoch of each."""
         n = len(self.train_indices)
         indices, epochs = [], []
         for k in range(size)[part]:
@@ -233,8 +351,35 @@ class Batches:
                 self._epoch, self._order = epoch, permutation(n, image_seed(self.seed, epoch, -1))
             indices.append(self.train_indices[self._order[position % n]])
             epochs.append(epoch)
-        return self._encode(np.array(indices, dtype=np.int64), epochs)
+        return np.array(indices, dtype=np.int64), epochs
+
+    def train(self, step: int, size: int, part: slice = slice(None)) -> np.ndarray:
+        """The batch of training step `step` (0-based), [size, H, W, C]; `part` picks some of its images (one
+        rank's share under DDP) without encoding the others."""
+        indices, epochs = self._train_images(step, size, part)
+        return self._encode(indices, epochs, self.seed)
+
+    def _labels(self) -> np.ndarray:
+        if self.labels is None:
+            raise ValueError('these images have no class labels (a class-conditional model needs one per image)')
+        return self.labels
+
+    def train_labels(self, step: int, size: int, part: slice = slice(None)) -> np.ndarray:
+        """The class label of each image of train(step, size, part), in the same order (int64)."""
+        labels = self._labels()
+        return labels[self._train_images(step, size, part)[0]].astype(np.int64)
+
+    def _held_out_indices(self, split: str, start: int, size: int) -> np.ndarray:
+        return (self.validation_indices if split == 'validation' else self.test_indices)[start:start + size]
+
+    def held_out(self, split: str, start: int, size: int) -> np.ndarray:
+        """Validation or test images start … start + size − 1, encoded the same way every time."""
+        indices = self._held_out_indices(split, start, size)
+        return self._encode(indices, [-1] * len(indices), self.held_out_seed)
+
+    def held_out_labels(self, split: str, start: int, size: int) -> np.ndarray:
+        """The class label of each image of held_out(split, start, size), in the same order (int64)."""
+        return self._labels()[self._held_out_indices(split, start, size)].astype(np.int64)
 
     def test(self, start: int, size: int) -> np.ndarray:
-        indices = self.test_indices[start:start + size]
-        return self._encode(indices, [-1] * len(indices))
+        return self.held_out('test', start, size)

@@ -16,6 +16,17 @@ def grid_layout(count: int, height: int, width: int, gap: int = 1) -> dict:
             'width': columns * (width * scale + gap) + gap, 'height': rows * (height * scale + gap) + gap}
 
 
+def level_bytes(levels: int) -> np.ndarray:
+    """The byte each level is drawn as (src/data/encoding.ts levelToByte): 0 and 255 for 2 levels, else the middle
+    of the level's quantiser bin (bytes ceil(l*256/L) … ceil((l+1)*256/L) − 1, rounded down), so that a grid read back
+    as data keeps its levels (256 levels: the identity)."""
+    if levels <= 2:
+        return np.array([0, 255], dtype=np.uint8)
+    lo = np.array([-(-(l * 256) // levels) for l in range(levels)])
+    hi = np.array([-(-((l + 1) * 256) // levels) - 1 for l in range(levels)])
+    return ((lo + hi) // 2).astype(np.uint8)
+
+
 def grid_pixels(images: np.ndarray, levels: int) -> np.ndarray:
     """[count, H, W, C] pixel values → the grid as [height, width, 4] RGBA bytes."""
     count, h, w, c = images.shape
@@ -23,7 +34,7 @@ def grid_pixels(images: np.ndarray, levels: int) -> np.ndarray:
     s, gap = layout['scale'], layout['gap']
     rgba = np.full((layout['height'], layout['width'], 4), 128, dtype=np.uint8)
     rgba[..., 3] = 255
-    values = np.floor(images.astype(np.float64) * 255 / (levels - 1) + 0.5).astype(np.uint8)
+    values = level_bytes(levels)[images.astype(np.int64)]
     if c == 1:
         values = np.repeat(values, 3, axis=-1)
     for n in range(count):

@@ -64,7 +64,7 @@ class RunFolder:
             return json.load(f)
 
     def update(self, **patch) -> dict:
-        info = {k: v for k, v in {**self.info, **patch}.items() if v is not None or k in ('bestTestNats', 'bestStep')}
+        info = {k: v for k, v in {**self.info, **patch}.items() if v is not None or k in ('bestTestNats', 'bestValidationNats', 'bestStep')}
         self._write(info)
         return info
 

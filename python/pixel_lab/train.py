@@ -25,8 +25,8 @@ import torch.distributed as dist
 
 from . import create_model
 from .checkpoint import load_checkpoint, save_checkpoint
-from .data import Batches, load_images
-from .experiment import model_config_of, read_experiment
+from .data import Batches, load_dataset, split_of
+from .experiment import conditional_classes, model_config_of, read_experiment
 from .heads import nats_to_bits_per_dim
 from .optim import create_optimizer
 from .png import encode_png, grid_pixels
@@ -90,15 +90,20 @@ def start_from_weights(model, file: str) -> None:
 
 
 @torch.no_grad()
-def evaluate(model, batches: Batches, images: int, device, batch_size: int = 64) -> dict:
-    """Mean NLL over the first `images` test images (nats per image and bits/dim), as the TS trainer measures it."""
-    total = min(images, len(batches.test_indices))
+def evaluate(model, batches: Batches, images: int, device, batch_size: int = 64, split: str = 'test') -> dict:
+    """Mean NLL over the first `images` images of the test (or validation) set (nats per image and bits/dim), as the
+    TS trainer measures it; a class-conditional model's is the conditional NLL, each image with its own label."""
+    total = min(images, len(batches.validation_indices if split == 'validation' else batches.test_indices))
+    if total == 0:
+        raise ValueError(f'there are no {split} images to evaluate on')
     nats = 0.0
     for start in range(0, total, batch_size):
-        x = torch.from_numpy(batches.test(start, min(batch_size, total - start))).to(device)
-        nats += model.nll_nats(x).double().sum().item()
+        size = min(batch_size, total - start)
+        x = torch.from_numpy(batches.held_out(split, start, size)).to(device)
+        classes = torch.from_numpy(batches.held_out_labels(split, start, size)).to(device) if model.classes else None
+        nats += model.nll_nats(x, classes=classes).double().sum().item()
     nats /= total
-    return {'nats': nats, 'bitsPerDim': nats_to_bits_per_dim(nats, model.dims), 'images': total}
+    return {'nats': nats, 'bitsPerDim': nats_to_bits_per_dim(nats, model.dims), 'images': total, **({'conditional': True} if model.classes else {})}
 
 
 def main(argv=None) -> int:
@@ -119,11 +124,15 @@ def main(argv=None) -> int:
         if batch % d.world:
             raise ValueError(f'training.batchSize {batch} does not split evenly over {d.world} ranks')
         share = slice(d.rank * batch // d.world, (d.rank + 1) * batch // d.world)
-        images = load_images(experiment, experiment_file)
-        batches = Batches(images, experiment)
-        model = create_model(model_config_of(experiment, images.shape[1:])).to(d.device)
+        dataset = load_dataset(experiment, experiment_file)
+        images = dataset.images
+        batches = Batches(dataset, experiment)
+        data = experiment['data']
+        source = f"the {data['dataset']} data at {data.get('path')}" if data['dataset'] in ('idx', 'folder') else f"the {data['dataset']} images"
+        classes = conditional_classes(experiment, dataset.labels, dataset.class_names, source)
+        model = create_model(model_config_of(experiment, images.shape[1:], classes)).to(d.device)
         optimizer = create_optimizer(training['optimizer'], model.parameters(), training['learningRate'])
-        state = {'step': 0, 'bestTestNats': None, 'bestStep': None}
+        state = {'step': 0, 'bestTestNats': None, 'bestStep': None, 'bestValidationNats': None}
         if args.weights:
             start_from_weights(model, args.weights)
         if run:
@@ -133,7 +142,9 @@ def main(argv=None) -> int:
                 raise ValueError(f'{run.dir} has no checkpoint to resume from (checkpoints/latest.safetensors or latest.ckpt)')
             state = load_checkpoint(max(found, key=os.path.getmtime), model, optimizer)
         if d.rank == 0:
-            print(f'data: {len(images)} images, {len(batches.train_indices)} for training, {len(batches.test_indices)} for testing', flush=True)
+            which = 'the official test set' if split_of(experiment) == 'official' else f"a random split, seed {experiment['data']['seed']}"
+            print(f'data: {len(images)} images; {len(batches.train_indices)} for training, {len(batches.validation_indices)} for validation, '
+                  f"{len(batches.test_indices)} for testing ({which}){f'; conditional on {classes} classes' if classes else ''}", flush=True)
             print(f'backend: {d.describe()}', flush=True)
             if run:
                 run.truncate_metrics(state['step'])
@@ -143,8 +154,10 @@ def main(argv=None) -> int:
                 print(f"resuming {run.dir} at step {state['step']} of {steps}", flush=True)
             else:
                 parent = args.out or os.path.join(os.path.dirname(experiment_file), 'runs', experiment['name'])
+                # A conditional model's run.json fields, as src/runs/run-folder.ts conditionalInfo writes them.
+                conditional = {'conditional': True, 'classes': classes, **({'classNames': list(dataset.class_names)} if dataset.class_names else {})} if classes else {}
                 run = RunFolder.create(parent, text, {'experiment': experiment['name'], 'experimentFile': experiment_file,
-                                                      'steps': steps, 'backend': 'pytorch', 'adapter': d.describe()})
+                                                      'steps': steps, 'backend': 'pytorch', 'adapter': d.describe(), **conditional})
                 print(f'run folder: {run.dir}', flush=True)
         outcome = train_loop(d, model, optimizer, batches, experiment, steps, share, state, run if d.rank == 0 else None, args.amp)
         if d.rank == 0:
@@ -174,12 +187,16 @@ def train_loop(d: Distributed, model, optimizer, batches: Batches, experiment: d
     autocast = torch.autocast('cuda', dtype=torch.bfloat16) if amp else contextlib.nullcontext()
     seconds = 0.0
     levels = model.head.levels
+    # A class-conditional model: its NLL is −log p(x | class), so flagged in metrics.jsonl and named in words.
+    flag = {'conditional': True} if model.classes else {}
+    nll = 'conditional NLL' if model.classes else 'NLL'
     beat = time.monotonic()
     for step in range(state['step'] + 1, steps + 1):
         began = time.perf_counter()
         x = torch.from_numpy(batches.train(step - 1, batch, share)).to(d.device)
+        classes = torch.from_numpy(batches.train_labels(step - 1, batch, share)).to(d.device) if model.classes else None
         with autocast:
-            logits = net(x)
+            logits = net(x, classes)
         # Mean NLL per dimension: the quantity the TS trainer minimises. DDP averages the ranks' gradients.
         loss = -model.head.log_probs(logits.float(), x).sum((1, 2, 3)).mean() / dims
         optimizer.zero_grad(set_to_none=True)
@@ -203,18 +220,28 @@ def train_loop(d: Distributed, model, optimizer, batches: Batches, experiment: d
             run.heartbeat()
             beat = time.monotonic()
         nats = value * dims
-        run.append_metrics({'step': step, 'split': 'train', 'nats': nats, 'bitsPerDim': nats_to_bits_per_dim(nats, dims),
+        run.append_metrics({'step': step, 'split': 'train', **flag, 'nats': nats, 'bitsPerDim': nats_to_bits_per_dim(nats, dims),
                             'imagesPerSecond': batch / elapsed, 'seconds': seconds})
         print(f'step {step}/{steps}: {nats:.2f} nats/image, {batch / elapsed:.1f} images/s', flush=True)
         model.eval()
         improved = False
         if step % training['evalEvery'] == 0 or last:
-            result = evaluate(model, batches, training['evalImages'], d.device)
-            improved = state['bestTestNats'] is None or result['nats'] < state['bestTestNats']
+            # The validation set chooses the best checkpoint; the test set is only reported (as src/train/loop.ts).
+            validation = evaluate(model, batches, training['evalImages'], d.device, split='validation') if len(batches.validation_indices) else None
+            result = evaluate(model, batches, training['evalImages'], d.device, split='test')
+            if validation:
+                improved = state.get('bestValidationNats') is None or validation['nats'] < state['bestValidationNats']
+            else:
+                improved = state['bestTestNats'] is None or result['nats'] < state['bestTestNats']
             if improved:
-                state.update(bestTestNats=result['nats'], bestStep=step)
-            run.append_metrics({'step': step, 'split': 'test', 'nats': result['nats'], 'bitsPerDim': result['bitsPerDim'], 'seconds': 0})
-            print(f"step {step}: test NLL {result['nats']:.2f} nats/image, {result['bitsPerDim']:.4f} bits/dim ({result['images']} images)", flush=True)
+                state.update(bestTestNats=result['nats'], bestValidationNats=validation['nats'] if validation else None, bestStep=step)
+            for split, r in (('validation', validation), ('test', result)):
+                if r is None:
+                    continue
+                run.append_metrics({'step': step, 'split': split, **flag, 'nats': r['nats'], 'bitsPerDim': r['bitsPerDim'], 'seconds': 0})
+                decides = split == 'validation' or validation is None
+                print(f"step {step}: {split} {nll} {r['nats']:.2f} nats/image, {r['bitsPerDim']:.4f} bits/dim ({r['images']} images)"
+                      f"{', best so far' if improved and decides else ''}", flush=True)
         if step % training['sampleEvery'] == 0 or last:
             images = sample(model, sampling['count'], training['seed'] + step, sampling['temperature'])
             print(f'step {step}: samples {run.write_samples(step, encode_png(grid_pixels(images.numpy(), levels)))}', flush=True)
@@ -222,7 +249,7 @@ def train_loop(d: Distributed, model, optimizer, batches: Batches, experiment: d
         if step % training['checkpointEvery'] == 0 or last or improved or stopping:
             save_checkpoint(run.checkpoints, ['latest', 'best'] if improved else ['latest'], model, optimizer,
                             training['optimizer'], training['learningRate'], state)
-            run.update(step=step, bestTestNats=state['bestTestNats'], bestStep=state['bestStep'])
+            run.update(step=step, bestTestNats=state['bestTestNats'], bestValidationNats=state.get('bestValidationNats'), bestStep=state['bestStep'])
         if stopping:
             return 'stopped'
     return 'finished'

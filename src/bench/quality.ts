@@ -69,7 +69,7 @@ function experimentText(name: string, trainFile: string, steps: number): string 
     {
       name: `quality-${name}`,
       model: MODELS[name as ModelType],
-      data: { dataset: 'idx', path: trainFile, ...ENCODING, testFraction: TEST_FRACTION },
+      data: { dataset: 'idx', path: trainFile, ...ENCODING, testFraction: TEST_FRACTION, validationFraction: 0 },
       training: { steps, batchSize: BATCH, optimizer: 'adam', learningRate: LEARNING_RATE, seed: SEED, evalEvery: steps, evalImages: 16, sampleEvery: steps, checkpointEvery: steps },
       sampling: { count: 1 },
     },
@@ -83,7 +83,7 @@ export function officialTestBatches(file: string, count: number): Batches {
   const text = JSON.stringify({ name: 'official-test', model: MODELS.pixelcnn, data: { dataset: 'idx', path: file, ...ENCODING } });
   const { set } = loadImages(parseExperiment(text, 'official-test.pixel.json'), 'official-test.pixel.json', text);
   const n = Math.min(count, set.count);
-  return new Batches(set, { train: new Int32Array(0), test: Int32Array.from({ length: n }, (_, k) => k) }, ENCODING, SEED);
+  return new Batches(set, { train: new Int32Array(0), validation: new Int32Array(0), test: Int32Array.from({ length: n }, (_, k) => k) }, ENCODING, SEED);
 }
 
 /** This engine's training, step for step what `pixel-lab train` takes (batch of step s = batches.train(s − 1)). */

@@ -6,7 +6,11 @@
  *             32 channels, Adam), beside PyTorch's own single-threaded time for the same model: the PyTorch twin
  *             (python/pixel_lab) built from the very same configuration (reference/twin_step.py), so the two time
  *             the same architecture by construction;
- *   sampling  16 PixelCNN images, 28×28 binary: naive (a cropped forward pass per pixel) against cached.
+ *   sampling  16 PixelCNN images, 28×28 binary: naive (a cropped forward pass per pixel) against cached;
+ *   hover     the panel's gradient map of one output pixel, for each shipped example (examples/mnist-*.pixel.json,
+ *             28×28 binary, fresh weights): before — the whole image, kernel gradients formed (gradientMapsFull) —
+ *             against after — cropped to rows ≤ i, input gradient only (gradientMap); median ms per hover over
+ *             the corners, the centre and seeded positions, the two timed back to back at each position.
  *
  * Prints one JSON object per line. The Python with torch: $PIXEL_LAB_PYTHON, python3 or /usr/bin/python3, the first
  * that imports torch (Debian's python3-torch).
@@ -18,6 +22,11 @@ import path from 'node:path';
 import type { ModelConfig, ModelType } from '../model/config';
 import { createModel } from '../model/index';
 import type { PixelModel } from '../model/model';
+import { readFileSync } from 'node:fs';
+import { parseExperiment } from '../experiment/experiment';
+import { modelConfigOf } from '../experiment/types';
+import { gradientMap, gradientMapsFull } from '../model/dependency';
+import { Random } from '../model/random';
 import { sample } from '../model/sampling/index';
 import { packageRoot } from '../runs/package-root';
 import { trainStep } from '../train/step';
@@ -56,6 +65,10 @@ export interface SpeedOptions {
   readonly steps?: number;
   readonly torch?: boolean;
   readonly sampling?: boolean;
+  /** The training benchmark; default true. */
+  readonly train?: boolean;
+  /** The hover benchmark (gradient maps); default true. */
+  readonly hover?: boolean;
 }
 
 function median(values: number[]): number {
@@ -138,6 +151,61 @@ async function benchSampling(): Promise<void> {
   model.dispose();
 }
 
+/** The hover benchmark's model for a shipped example: its configuration at 28×28×1, fresh weights. */
+function exampleConfig(name: string): ModelConfig {
+  const file = path.join(packageRoot(), 'examples', `mnist-${name}.pixel.json`);
+  return modelConfigOf(parseExperiment(readFileSync(file, 'utf8'), file), { height: SIZE, width: SIZE, channels: 1 });
+}
+
+async function benchHover(name: string): Promise<void> {
+  const model = createModel(exampleConfig(name));
+  const rng = new Random(7);
+  const image = Float32Array.from({ length: SIZE * SIZE }, () => (rng.next() < 0.2 ? 1 : 0));
+  const at: [number, number][] = [[0, 0], [0, SIZE - 1], [SIZE - 1, 0], [SIZE - 1, SIZE - 1], [SIZE >> 1, SIZE >> 1]];
+  while (at.length < 16) at.push([rng.int(SIZE), rng.int(SIZE)]);
+  // Warm-up: kernels, operator caches, both ways.
+  await gradientMapsFull(model, image, [{ i: 1, j: 1, c: 0 }]);
+  await gradientMap(model, image, { i: 1, j: 1, c: 0 });
+  const before: number[] = [];
+  const after: number[] = [];
+  let identical = true;
+  const timed = async <T>(f: () => Promise<T>, into: number[]): Promise<T> => {
+    const start = performance.now();
+    const result = await f();
+    into.push(performance.now() - start);
+    return result;
+  };
+  for (const [k, [i, j]] of at.entries()) {
+    // Each position twice, the order alternating, so neither way always runs first.
+    for (const first of k % 2 ? ['after', 'before'] : ['before', 'after']) {
+      if (first === 'before') {
+        const [full] = await timed(() => gradientMapsFull(model, image, [{ i, j, c: 0 }]), before);
+        const cropped = await timed(() => gradientMap(model, image, { i, j, c: 0 }), after);
+        identical &&= cropped.every((v, e) => v === full[e]);
+      } else {
+        await timed(() => gradientMap(model, image, { i, j, c: 0 }), after);
+        await timed(() => gradientMapsFull(model, image, [{ i, j, c: 0 }]), before);
+      }
+    }
+  }
+  // Medians: the machine may be shared, and a spike should not decide the ratio.
+  const mean = median;
+  print({
+    bench: 'hover',
+    model: name,
+    backend: tf.getBackend(),
+    size: `${SIZE}x${SIZE}x1`,
+    positions: at.length,
+    before_ms: round(mean(before)),
+    after_ms: round(mean(after)),
+    after_max_ms: round(Math.max(...after)),
+    speedup: round(mean(before) / mean(after)),
+    target_ms: 100,
+    identical_maps: identical,
+  });
+  model.dispose();
+}
+
 /** Run the speed benchmark on the current backend (wasm in Node), printing JSON lines. */
 export async function runSpeedBench(options: SpeedOptions = {}): Promise<void> {
   const steps = options.steps ?? 15;
@@ -153,7 +221,7 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<void> {
     steps,
     warmup: WARMUP,
   });
-  for (const name of models) {
+  for (const name of options.train === false ? [] : models) {
     const entry = REFERENCE[name];
     if (!entry) throw new Error(`unknown model '${name}' (one of ${Object.keys(REFERENCE).join(', ')})`);
     // Back to back: the reference first, then ours, so both see the same machine state.
@@ -177,4 +245,6 @@ export async function runSpeedBench(options: SpeedOptions = {}): Promise<void> {
     print(line);
   }
   if (options.sampling ?? true) await benchSampling();
+  for (const name of models) if (!REFERENCE[name]) throw new Error(`unknown model '${name}' (one of ${Object.keys(REFERENCE).join(', ')})`);
+  if (options.hover ?? true) for (const name of models) await benchHover(name);
 }

@@ -31,7 +31,9 @@ export function exportForPyTorch(target: string, out?: string): Exported {
   mkdirSync(dir, { recursive: true });
 
   // The experiment, its data paths made absolute (they were relative to where it lived): copy the data along.
-  const data = experiment.data.path ? { ...JSON.parse(text).data, path: path.resolve(path.dirname(run ? run.info.experimentFile : source), experiment.data.path) } : undefined;
+  const base = path.dirname(run ? run.info.experimentFile : source);
+  const files = (['path', 'labels', 'test', 'testLabels'] as const).filter((key) => experiment.data[key]);
+  const data = files.length ? { ...JSON.parse(text).data, ...Object.fromEntries(files.map((key) => [key, path.resolve(base, experiment.data[key]!)])) } : undefined;
   const file = path.join(dir, `${experiment.name}.pixel.json`);
   writeFileSync(file, `${JSON.stringify({ ...JSON.parse(text), ...(data ? { data } : {}), $schema: undefined }, null, 2)}\n`);
 
@@ -44,8 +46,10 @@ export function exportForPyTorch(target: string, out?: string): Exported {
   cpSync(path.join(packageRoot(), 'src', 'experiment', 'pixel-experiment.schema.json'), path.join(dir, 'pixel_lab', 'pixel-experiment.schema.json'));
   if (experiment.data.dataset !== 'idx' && experiment.data.dataset !== 'folder') {
     mkdirSync(path.join(dir, 'data'), { recursive: true });
-    const bundled = path.join(packageRoot(), 'dist', 'data', `${experiment.data.dataset}-images.idx.gz`);
-    cpSync(bundled, path.join(dir, 'data', path.basename(bundled)));
+    for (const kind of ['images', 'labels']) {
+      const bundled = path.join(packageRoot(), 'dist', 'data', `${experiment.data.dataset}-${kind}.idx.gz`);
+      if (kind === 'images' || existsSync(bundled)) cpSync(bundled, path.join(dir, 'data', path.basename(bundled)));
+    }
   }
 
   const from = weights ? ` --weights ${path.basename(weights)}` : '';
@@ -59,7 +63,7 @@ function trainMd(name: string, file: string, from: string, command: string, data
 
 Exported by Pixel Lab. This folder holds the experiment (\`${file}\`)${from ? ', the run\'s best weights (`model.safetensors`)' : ''} and the
 PyTorch twin (\`pixel_lab/\`: the same models, masks and parameter names as Pixel Lab's engine). It needs Python 3
-with PyTorch (1.13 or newer) and numpy; nothing else.${dataAlong ? '\n\nThe experiment reads its data from an absolute path (`data.path`): copy the file or folder along and fix the path.' : ''}
+with PyTorch (1.13 or newer) and numpy; nothing else.${dataAlong ? '\n\nThe experiment reads its data from absolute paths (`data.path`, and `data.labels`, `data.test`, `data.testLabels` where it has them): copy the files or folder along and fix the paths.' : ''}
 
 On one machine, every GPU (DistributedDataParallel; gloo on CPU, nccl on CUDA; the global batch is split across
 the processes):

@@ -2,12 +2,17 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendPreference } from '../backend/select';
+import type { Batches } from '../data/batches';
+import { pixelBeliefs } from '../model/beliefs';
 import { gradientMap, type PixelChannel, structuralMap } from '../model/dependency';
+import { natsToBitsPerDim } from '../model/heads';
 import type { PixelModel } from '../model/model';
 import { perClassClasses, sample } from '../model/sampling/index';
 import { loadModel } from '../model/serialize';
+import { encodeNllMap } from '../runs/nll-map-png';
 import { encodeGrid } from '../runs/png';
 import { RunFolder, timestamp } from '../runs/run-folder';
+import { splitOf } from '../experiment/types';
 import { decodeCheckpoint } from '../train/checkpoint';
 import { evaluate } from '../train/loop';
 import { consoleReporter } from './progress';
@@ -73,19 +78,64 @@ export async function sampleCommand(run: RunFolder, o: { count?: number; tempera
   }
 }
 
-export async function evalCommand(run: RunFolder, o: { json?: boolean; backend?: BackendPreference }): Promise<void> {
+export async function evalCommand(run: RunFolder, o: { json?: boolean; backend?: BackendPreference; map?: number; out?: string }): Promise<void> {
   const reporter = consoleReporter();
   const { experiment, text } = readExperiment(run.experimentFile, { backend: o.backend });
-  await chooseBackend(experiment.training.backend, reporter);
+  await chooseBackend(experiment.training.backend, o.json ? { ...reporter, info: () => {} } : reporter);
   const prepared = prepareData(experiment, run.info.experimentFile, text, reporter);
   const { model, which, step } = modelFromRun(run);
-  const result = await evaluate(model, prepared.batches, prepared.batches.split.test.length);
+  if (o.map !== undefined) {
+    try {
+      await nllMapCommand(run, model, prepared.batches, o.map, o, `the ${which} checkpoint (step ${step})`);
+    } finally {
+      model.dispose();
+    }
+    return;
+  }
+  const { split } = prepared.batches;
+  const validation = split.validation.length ? await evaluate(model, prepared.batches, split.validation.length, undefined, 'validation') : null;
+  const result = await evaluate(model, prepared.batches, split.test.length, undefined, 'test');
+  const testSplit = splitOf(experiment);
   if (o.json) {
-    console.log(JSON.stringify({ checkpoint: which, step, testImages: result.images, nats: result.nats, bitsPerDim: result.bitsPerDim, ...(result.conditional ? { conditional: true } : {}) }));
+    console.log(JSON.stringify({ checkpoint: which, step, split: 'test', testSplit, testImages: result.images, nats: result.nats, bitsPerDim: result.bitsPerDim, ...(result.conditional ? { conditional: true } : {}), validation: validation && { images: validation.images, nats: validation.nats, bitsPerDim: validation.bitsPerDim } }));
   } else {
-    console.log(`test ${nllName(result.conditional)} of the ${which} checkpoint (step ${step}): ${result.nats.toFixed(3)} nats/image, ${result.bitsPerDim.toFixed(4)} bits/dim over ${result.images} test images`);
+    const nll = nllName(result.conditional);
+    if (validation) console.log(`validation ${nll} of the ${which} checkpoint (step ${step}): ${validation.nats.toFixed(3)} nats/image, ${validation.bitsPerDim.toFixed(4)} bits/dim over ${validation.images} validation images`);
+    console.log(`test ${nll} of the ${which} checkpoint (step ${step}): ${result.nats.toFixed(3)} nats/image, ${result.bitsPerDim.toFixed(4)} bits/dim over ${result.images} test images (${testSplit === 'official' ? 'the official test set' : 'a random split'})`);
   }
   model.dispose();
+}
+
+/** One test image's NLL map beside the image, as a PNG; prints the image's NLL. */
+async function nllMapCommand(run: RunFolder, model: PixelModel, batches: Batches, index: number, o: { json?: boolean; out?: string }, what: string): Promise<void> {
+  const tests = batches.split.test.length;
+  if (!Number.isInteger(index) || index < 0 || index >= tests) throw new Error(`--map ${index}: the run has test images 0 … ${tests - 1}`);
+  const { height, width, channels } = model.config.image;
+  // The test image exactly as evaluation encodes it.
+  const image = batches.test(index, 1);
+  // A class-conditional model reads the image as of its own class: the map of −log p(x | class).
+  const imageClass = model.classes > 0 ? batches.testLabels(index, 1)[0] : undefined;
+  const b = await pixelBeliefs(model, image, imageClass);
+  const nats = b.nll.reduce((s, v) => s + v, 0);
+  const bitsPerDim = natsToBitsPerDim(nats, height * width * channels);
+  const out = o.out ? path.resolve(o.out) : path.join(run.dir, 'maps', `nll-test-${index}.png`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, encodeNllMap({ image, nll: b.nll, height, width, channels, levels: model.head.levels }));
+  if (o.json) {
+    console.log(JSON.stringify({ testImage: index, ...(imageClass !== undefined ? { conditional: true, class: imageClass } : {}), nats, bitsPerDim, maxPixelNats: Math.max(...pixelSums(b.nll, channels)), out }));
+  } else {
+    const ofClass = imageClass !== undefined ? ` (class ${imageClass}${run.info.classNames?.[imageClass] ? `, ${run.info.classNames[imageClass]}` : ''})` : '';
+    console.log(`test image ${index} of ${tests}${ofClass}, ${what}: ${nllName(imageClass !== undefined)} ${nats.toFixed(3)} nats (${bitsPerDim.toFixed(4)} bits/dim); the most surprising pixel ${Math.max(...pixelSums(b.nll, channels)).toFixed(2)} nats`);
+    console.log(`map: ${out}`);
+  }
+}
+
+function pixelSums(nll: Float32Array, channels: number): number[] {
+  return Array.from({ length: nll.length / channels }, (_, k) => {
+    let s = 0;
+    for (let c = 0; c < channels; c++) s += nll[k * channels + c];
+    return s;
+  });
 }
 
 function parsePixel(text: string, model: PixelModel): PixelChannel {
@@ -122,7 +172,7 @@ export async function depsCommand(target: string, isRun: boolean, o: { pixel: st
   } else {
     const max = Math.max(...gradient, 1e-30);
     const shades = ' .:-=+*#%@';
-    console.log(`${model.config.type}: what x[${p.i},${p.j},${p.c}] depends on — left: structurally (# yes, . no, X the pixel); right: |gradient| on the first test image`);
+    console.log(`${model.config.type}: what x[${p.i},${p.j},${p.c}] depends on — left: structurally (# yes, . no, X the pixel); right: |gradient| on the first test image, encoded as evaluation encodes it`);
     for (let i = 0; i < H; i++) {
       let left = '';
       let right = '';

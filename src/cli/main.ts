@@ -5,7 +5,7 @@
  *   runs <experiment|folder> [--json]                           the runs, with "interrupted" for a dead trainer
  *   sample <run> [--count N] [--temperature T] [--out FILE.png] a sample grid from the best checkpoint
  *     [--class K|NAME] [--per-class N]                          by class (class-conditional runs)
- *   eval <run>                                                  test NLL of the best checkpoint
+ *   eval <run> [--map N [--out FILE.png]]                       test NLL of the best checkpoint; one test image's NLL map
  *   deps <experiment|run> --pixel i,j[,c] [--json]              structural and gradient dependency maps
  *   bench                                                       speed against the PyTorch reference
  * Exit code 0 only on success (a run stopped by Ctrl+C or SIGTERM is one: it can be resumed); errors are one line
@@ -20,12 +20,18 @@ import { RunFolder } from '../runs/run-folder';
 import { depsCommand, evalCommand, sampleCommand } from './inspect';
 import { consoleReporter } from './progress';
 import { runsCommand } from './runs';
-import { nllName, resumeRun, type SessionResult, startRun } from './session';
+import { bestSummary } from './summary';
+import { resumeRun, type SessionResult, startRun } from './session';
 import { stopOnSignals } from './signals';
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+const nonNegativeInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be an integer ≥ 0`);
   return n;
 };
 const positiveNumber = (name: string) => (value: string) => {
@@ -43,7 +49,8 @@ function finish(result: SessionResult): void {
     `checkpoints: ${run.checkpointPath('latest')}${existsSync(run.checkpointPath('best')) ? `, ${run.checkpointPath('best')}` : ''}`,
     ...(run.sampleFiles().length ? [`samples:     ${run.sampleFiles().slice(-1)[0]}`] : []),
   ];
-  console.log(`${status} at step ${result.state.step}${result.state.bestTestNats !== null ? `; best test ${nllName(run.info.conditional)} ${result.state.bestTestNats.toFixed(2)} nats/image at step ${result.state.bestStep}` : ''}`);
+  const best = bestSummary({ ...result.state, conditional: run.info.conditional });
+  console.log(`${status} at step ${result.state.step}${best ? `; ${best}` : ''}`);
   files.forEach((f) => console.log(f));
   if (status === 'stopped') console.log(`continue with: pixel-lab resume ${run.dir}`);
   if (status === 'failed') throw new Error(result.error);
@@ -75,7 +82,7 @@ export function program(): Command {
     });
   cli
     .command('runs')
-    .description('list the runs of an experiment (or in a folder of runs): id, status, step, best test NLL')
+    .description('list the runs of an experiment (or in a folder of runs): id, status, step, and the best checkpoint\'s step, validation NLL and test NLL')
     .argument('<target>', 'an experiment file, or a folder that holds run folders')
     .option('--json', 'print one JSON array')
     .action((target: string, o: { json?: boolean }) => runsCommand(target, o));
@@ -93,8 +100,10 @@ export function program(): Command {
     .action(async (dir: string, o) => sampleCommand(RunFolder.open(dir), o));
   cli
     .command('eval')
-    .description('the test NLL of a run\'s best checkpoint, in nats per image and bits/dim')
+    .description('the validation and test NLL of a run\'s best checkpoint, in nats per image and bits/dim; with --map, one test image\'s NLL map')
     .argument('<run>', 'the run folder')
+    .option('--map <index>', 'instead: test image INDEX (0-based, encoded as evaluation encodes it) beside the heat map of −log p(x_ij | x_<ij) at every pixel, as a PNG; prints its NLL', nonNegativeInt('--map'))
+    .option('--out <file.png>', 'with --map: where to write the PNG (default: maps/nll-test-INDEX.png in the run folder)')
     .option('--json', 'print JSON')
     .addOption(backendOption())
     .action(async (dir: string, o) => evalCommand(RunFolder.open(dir), o));
@@ -127,13 +136,15 @@ export function program(): Command {
     .option('--steps <n>', 'timed steps per model (≥ 10)', positiveInt('--steps'))
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--no-sampling', 'skip the sampling benchmark')
+    .option('--no-train', 'skip the training benchmark')
+    .option('--no-hover', 'skip the hover benchmark (gradient maps of the shipped examples, before and after cropping)')
     .option('--quality', 'instead: train each model for the same steps (default 500) on Fashion-MNIST binarised at 0.5, report test NLL on the official test file beside ms/step')
     .option('--twin', 'with --quality: the PyTorch twin\'s column too, or fail (default: when a Python with torch is found)')
     .option('--no-twin', 'with --quality: no PyTorch twin column')
     .option('--test-images <n>', 'with --quality: score the first N official test images (default 10000)', positiveInt('--test-images'))
     .option('--data <dir>', 'with --quality: the folder of train-images-idx3-ubyte.gz and t10k-images-idx3-ubyte.gz (default /usr/share/datasets/fashion-mnist)')
     .addOption(new Option('--backend <backend>', 'webgpu: GPU dispatches and submits per step and per sampled pixel (Dawn)').choices(['wasm', 'webgpu']))
-    .action(async (o: { models?: string; steps?: number; torch: boolean; sampling: boolean; quality?: boolean; backend?: string; twin?: boolean; testImages?: number; data?: string }) => {
+    .action(async (o: { models?: string; steps?: number; torch: boolean; sampling: boolean; train: boolean; hover: boolean; quality?: boolean; backend?: string; twin?: boolean; testImages?: number; data?: string }) => {
       const { useWasmInNode, useWebGPUInNode } = await import('../backend/node');
       if (o.backend === 'webgpu' && !o.quality) {
         await useWebGPUInNode();
@@ -146,7 +157,7 @@ export function program(): Command {
         await runQualityBench({ models: o.models?.split(','), steps: o.steps, twin: o.twin, testImages: o.testImages, dataDir: o.data });
       } else {
         const { runSpeedBench } = await import('../bench/speed');
-        await runSpeedBench({ models: o.models?.split(','), steps: o.steps, torch: o.torch, sampling: o.sampling });
+        await runSpeedBench({ models: o.models?.split(','), steps: o.steps, torch: o.torch, sampling: o.sampling, train: o.train, hover: o.hover });
       }
     });
   return cli;

@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { effectiveStatus, type RunInfo, RunFolder, runsFolderOf } from '../runs/run-folder';
+import { bestSummary } from './summary';
 import { readExperiment } from './session';
 
 /** The folder an argument names: a folder of runs as it is, an experiment file's runs/<name>/. */
@@ -26,7 +27,7 @@ export function runsCommand(target: string, o: { json?: boolean }): void {
   const parent = runsParent(target);
   const rows = runFoldersIn(parent).map((run) => {
     const info: RunInfo = run.info;
-    return { id: info.id, dir: run.dir, status: effectiveStatus(info), step: info.step, steps: info.steps, bestTestNats: info.bestTestNats ?? null, error: info.error, ...(info.conditional ? { conditional: true } : {}) };
+    return { id: info.id, dir: run.dir, status: effectiveStatus(info), step: info.step, steps: info.steps, bestStep: info.bestStep ?? null, bestValidationNats: info.bestValidationNats ?? null, bestTestNats: info.bestTestNats ?? null, error: info.error, ...(info.conditional ? { conditional: true } : {}) };
   });
   if (o.json) {
     console.log(JSON.stringify(rows));
@@ -38,8 +39,7 @@ export function runsCommand(target: string, o: { json?: boolean }): void {
   }
   const width = Math.max(...rows.map((r) => r.id.length));
   for (const r of rows) {
-    const nll = 'conditional' in r ? 'conditional NLL' : 'NLL';
-    const best = r.bestTestNats !== null ? `best test ${nll} ${r.bestTestNats.toFixed(2)} nats` : `no test ${nll} yet`;
+    const best = bestSummary(r) || 'no evaluation yet';
     console.log(`${r.id.padEnd(width)}  ${r.status.padEnd(11)}  ${`${r.step}/${r.steps}`.padEnd(13)}  ${best}${r.error ? `  (${r.error})` : ''}`);
   }
 }

@@ -9,7 +9,7 @@ import { selectNodeBackend } from '../backend/node';
 import type { BackendChoice, BackendPreference } from '../backend/select';
 import { type Batches, experimentBatches } from '../data/batches';
 import { loadImages } from '../data/node-load';
-import { type DataClasses, dataClasses, type Experiment, modelConfigOf, parseExperiment } from '../experiment/experiment';
+import { type DataClasses, dataClasses, type Experiment, modelConfigOf, parseExperiment, splitOf } from '../experiment/experiment';
 import { createModel } from '../model/index';
 import type { PixelModel } from '../model/model';
 import { encodeGrid } from '../runs/png';
@@ -55,6 +55,13 @@ export function prepareData(experiment: Experiment, file: string, text: string, 
   return { experiment, file, text, batches: experimentBatches(experiment, loaded.set), source: loaded.source, classes };
 }
 
+/** Where the images came from and how they split, in words. */
+export function dataLine(prepared: PreparedExperiment): string {
+  const { train, validation, test } = prepared.batches.split;
+  const official = splitOf(prepared.experiment) === 'official';
+  return `${prepared.source}; ${train.length} for training, ${validation.length} for validation, ${test.length} for testing (${official ? 'the official test set' : `a random split, seed ${prepared.experiment.data.seed}`})`;
+}
+
 export function modelFor(prepared: PreparedExperiment): PixelModel {
   return createModel(modelConfigOf(prepared.experiment, prepared.batches.shape, prepared.classes?.classes));
 }
@@ -87,7 +94,7 @@ export async function startRun(file: string, out: string | undefined, overrides:
   const parent = out ? path.resolve(out) : runsFolderOf(file, experiment.name);
   const backend = await chooseBackend(experiment.training.backend, reporter);
   const prepared = prepareData(experiment, file, text, reporter);
-  reporter.info(`data: ${prepared.source}, ${prepared.batches.split.train.length} for training, ${prepared.batches.split.test.length} for testing${prepared.classes ? `; conditional on ${prepared.classes.classes} classes` : ''}`);
+  reporter.info(`data: ${dataLine(prepared)}${prepared.classes ? `; conditional on ${prepared.classes.classes} classes` : ''}`);
   const model = modelFor(prepared);
   let optimizer: tf.Optimizer | null = null;
   let run: RunFolder;
@@ -179,8 +186,10 @@ export async function trainRun(run: RunFolder, prepared: PreparedExperiment, mod
         reporter.step(r, settings.steps);
       },
       onEval: (r) => {
-        run.appendMetrics({ step: r.step, split: 'test', ...(r.conditional ? { conditional: true } : {}), nats: r.nats, bitsPerDim: r.bitsPerDim, seconds: 0, time: new Date().toISOString() });
-        reporter.info(`step ${r.step}: test ${nllName(r.conditional)} ${r.nats.toFixed(2)} nats/image, ${r.bitsPerDim.toFixed(4)} bits/dim (${r.images} images)${r.best ? ', best so far' : ''}`);
+        run.appendMetrics({ step: r.step, split: r.split, ...(r.conditional ? { conditional: true } : {}), nats: r.nats, bitsPerDim: r.bitsPerDim, seconds: 0, time: new Date().toISOString() });
+        // The validation set decides the best; say so once, on the line of the split that decided it.
+        const decides = r.split === 'validation' || prepared.batches.split.validation.length === 0;
+        reporter.info(`step ${r.step}: ${r.split} ${nllName(r.conditional)} ${r.nats.toFixed(2)} nats/image, ${r.bitsPerDim.toFixed(4)} bits/dim (${r.images} images)${r.best && decides ? ', best so far' : ''}`);
       },
       onSamples: (step, images) => {
         const png = encodeGrid(images, { count: settings.sampleCount, height, width, channels, levels: model.head.levels });
@@ -192,7 +201,7 @@ export async function trainRun(run: RunFolder, prepared: PreparedExperiment, mod
           run.writeCheckpoint(kind, bytes);
           if (kind === 'latest') state = checkpoint.state; // what a resume would continue from
         }
-        run.update({ step: checkpoint.state.step, bestTestNats: checkpoint.state.bestTestNats, bestStep: checkpoint.state.bestStep });
+        run.update({ step: checkpoint.state.step, bestTestNats: checkpoint.state.bestTestNats, bestValidationNats: checkpoint.state.bestValidationNats ?? null, bestStep: checkpoint.state.bestStep });
       },
       shouldStop: stop,
     });

@@ -16,6 +16,25 @@ export function quantize(byte: number, levels: number): number {
   return Math.floor((byte * levels) / 256);
 }
 
+/**
+ * The byte a level is drawn (and saved in a PNG) as, chosen so that the byte reads back as the same level.
+ * 2 levels: 0 and 255 (binarised data: the only bytes that stay 0 and 1 under both the 0.5 threshold and stochastic
+ * binarisation). More: the middle of the level's bin of the quantiser, bytes ⌈l·256/L⌉ … ⌈(l+1)·256/L⌉ − 1, rounded
+ * down — so quantize(levelToByte(l, L), L) = l for every l, and L = 256 is the identity. (v·255/(L − 1), the old
+ * rule, lands off-centre: at L = 200 it moves many levels to their neighbours.)
+ */
+export function levelToByte(level: number, levels: number): number {
+  if (levels <= 2) return level > 0 ? 255 : 0;
+  const lo = Math.ceil((level * 256) / levels);
+  const hi = Math.ceil(((level + 1) * 256) / levels) - 1;
+  return (lo + hi) >> 1;
+}
+
+/** The level a saved byte stands for: the inverse of levelToByte (2 levels: ≥ 128 is 1; more: the quantiser). */
+export function byteToLevel(byte: number, levels: number): number {
+  return levels <= 2 ? (byte >= 128 ? 1 : 0) : quantize(byte, levels);
+}
+
 /** A seed for one image in one epoch, from the run's seed. */
 export function imageSeed(seed: number, epoch: number, index: number): number {
   let h = (seed ^ 0x9e3779b9) >>> 0;

@@ -1,4 +1,6 @@
-/** Sample grids: images side by side in a square-ish grid, levels spread over 0–255, pixels enlarged. Pure. */
+/** Sample grids: images side by side in a square-ish grid, each level drawn as the middle of its quantiser bin
+ *  (levelToByte: a grid read back as data keeps its levels), pixels enlarged. Pure. */
+import { byteToLevel, levelToByte } from './encoding';
 
 export interface GridOptions {
   readonly count: number;
@@ -44,7 +46,8 @@ export function gridPixels(images: Uint8Array, o: GridOptions): { layout: GridLa
   const { scale, width } = layout;
   const rgba = new Uint8ClampedArray(layout.width * layout.height * 4).fill(128);
   for (let p = 3; p < rgba.length; p += 4) rgba[p] = 255;
-  const toByte = (v: number) => Math.round((v * 255) / (o.levels - 1));
+  const bytes = Uint8Array.from({ length: o.levels }, (_, l) => levelToByte(l, o.levels));
+  const toByte = (v: number) => bytes[v];
   const tileW = o.width * scale;
   const tileH = o.height * scale;
   for (let n = 0; n < o.count; n++) {
@@ -70,7 +73,7 @@ export function imagesFromGrid(rgba: Uint8ClampedArray | Uint8Array, gridWidth: 
     for (let i = 0; i < o.height; i++) {
       for (let j = 0; j < o.width; j++) {
         const p = ((y0 + i * scale) * gridWidth + x0 + j * scale) * 4;
-        for (let c = 0; c < o.channels; c++) out[((n * o.height + i) * o.width + j) * o.channels + c] = Math.round((rgba[p + c] * (o.levels - 1)) / 255);
+        for (let c = 0; c < o.channels; c++) out[((n * o.height + i) * o.width + j) * o.channels + c] = byteToLevel(rgba[p + c], o.levels);
       }
     }
   }

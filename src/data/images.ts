@@ -7,6 +7,11 @@ export interface ImageBatch {
   readonly height: number;
   readonly width: number;
   readonly channels: number;
+  /** A dataset's images as sent to the panel for training: the official test set is the last `testCount` of them. */
+  readonly testCount?: number;
+  /** A few test images for the panel (testImageSubset): `data` their bytes, `values` the same images exactly as
+   *  evaluation encodes them (0 … levels − 1): what completion and the inspector should feed the model. */
+  readonly values?: Uint8Array;
 }
 
 export interface ImageSet {
@@ -15,7 +20,14 @@ export interface ImageSet {
   readonly height: number;
   readonly width: number;
   readonly channels: number;
+  /** One class index per image (`count` of them), where the data has labels: the bundled MNIST and Fashion-MNIST,
+   *  an idx experiment's `data.labels` (and `data.testLabels` for its test images), a folder of class sub-folders. */
   readonly labels?: Uint8Array;
+  /** The name of each class (label k is classNames[k]): "0"…"9" for MNIST, Fashion-MNIST's ten, a folder's
+   *  sub-folder names (sorted), "0"… for IDX labels. Present exactly when `labels` is. */
+  readonly classNames?: readonly string[];
+  /** The official test set, when the experiment names one (`data.test`): the last `testCount` images (and labels). */
+  readonly testCount?: number;
 }
 
 /** Resample every image to height × width (area-weighted, so downsampling averages) and convert grey ↔ RGB. */
@@ -27,7 +39,7 @@ export function fitImages(set: ImageSet, height: number, width: number, channels
     resample(set.images.subarray(n * set.height * set.width * set.channels, (n + 1) * set.height * set.width * set.channels), set.height, set.width, set.channels, height, width, one);
     convertChannels(one, height * width, set.channels, channels, out.subarray(n * height * width * channels, (n + 1) * height * width * channels));
   }
-  return { images: out, count: set.count, height, width, channels, labels: set.labels };
+  return { ...set, images: out, height, width, channels };
 }
 
 /** Weights of each source index for each destination index: the overlap of their intervals. */

@@ -7,7 +7,9 @@
  *
  *   activations  = B · H · W · ( L · a(type) · h  +  8 · (2h + O)  +  20 · C · V )
  *   weights      = P                           (parameters; the masks of the masked kernels as many again)
- *   training     = activations + P · (1 value + 1 mask + 1 gradient + 2 optimiser slots)
+ *   training     = activations + P · (1 value + 1 mask + 1 gradient + 2 optimiser slots) + data
+ *   data         = (N + T) · H · W · C bytes (+ N + T bytes of labels), the images held in memory as bytes:
+ *                  N training (with validation) images and T official test images
  *
  * B batch, H×W image, C channels, L layers, h hidden, O outputHidden, V values per channel's logits (1 for
  * binary data, `levels` otherwise), and a(type) the values one layer keeps per pixel and per hidden feature for
@@ -45,6 +47,16 @@ export interface MemoryEstimate {
   readonly parameterBytes: number;
   /** An upper bound on the number of trainable parameters. */
   readonly parameters: number;
+  /** The dataset held in memory: training and test images as bytes, and their labels. */
+  readonly dataBytes: number;
+}
+
+/** The images training holds, where known: `images` of the training file (validation included), `testImages` of an
+ *  official test set, and whether each has a label byte. */
+export interface DataSize {
+  readonly images: number;
+  readonly testImages: number;
+  readonly labelled?: boolean;
 }
 
 /** An upper bound on the trainable parameters of a model (weights and biases of every convolution, and the class
@@ -73,15 +85,18 @@ export function parameterBound(c: ModelConfig): number {
   return c.layers * perLayer[c.type] + input + output + classes;
 }
 
-/** The memory one training step of `c` takes at this batch size, with Adam or RMSProp (two slots per weight). */
-export function trainingMemory(c: ModelConfig, batchSize: number): MemoryEstimate {
+/** The memory one training step of `c` takes at this batch size, with Adam or RMSProp (two slots per weight), with
+ *  the dataset's images (the official test set's too) when `data` says how many there are. */
+export function trainingMemory(c: ModelConfig, batchSize: number, data: DataSize = { images: 0, testImages: 0 }): MemoryEstimate {
   const { height, width, channels } = c.image;
   const values = c.head.kind === 'bernoulli' ? 1 : c.head.levels;
   const perPixel = c.layers * ACTIVATIONS_PER_FEATURE[c.type] * c.hidden + 8 * (2 * c.hidden + c.outputHidden) + 20 * channels * values;
   const activationBytes = 4 * batchSize * height * width * perPixel;
   const parameters = parameterBound(c);
   const parameterBytes = 4 * parameters * 5;
-  return { bytes: activationBytes + parameterBytes, activationBytes, parameterBytes, parameters };
+  const images = data.images + data.testImages;
+  const dataBytes = images * height * width * channels + (data.labelled ? images : 0);
+  return { bytes: activationBytes + parameterBytes + dataBytes, activationBytes, parameterBytes, parameters, dataBytes };
 }
 
 /** "340 MiB", "9.3 GiB", "1,900 GiB". */

@@ -67,7 +67,7 @@ function parse(text: string, file: string, at: At): Experiment {
     training: raw.training as unknown as Experiment['training'],
     sampling: raw.sampling as unknown as Experiment['sampling'],
   };
-  const found = [...own.problems, ...(own.shape || data.dataset !== 'idx' ? wholeExperimentProblems(experiment, imageShape(experiment, own.shape)) : [])];
+  const found = [...own.problems, ...(own.shape || data.dataset !== 'idx' ? wholeExperimentProblems(experiment, imageShape(experiment, own.shape), own) : [])];
   for (const [path, message] of found) {
     const node = nearestNode(tree, path);
     problems.push(at(node.offset, node.length, path, message));

@@ -30,7 +30,17 @@ export interface Experiment {
     readonly levels: number;
     readonly binarize: 'fixed' | 'stochastic';
     readonly threshold: number;
+    /** idx: an IDX labels file for `path` (one byte per image, the class index). */
+    readonly labels?: string;
+    /** idx: an IDX images file holding the official test set; `testLabels` its labels. */
+    readonly test?: string;
+    readonly testLabels?: string;
+    /** Which images are tested on: the official test set (`test`), or a seeded `testFraction` of the images.
+     *  Undefined: official when `test` is given, else random (see `splitOf`). */
+    readonly split?: 'official' | 'random';
     readonly testFraction: number;
+    /** Share of the training images held out (seeded by `seed`) to choose the best checkpoint; 0: none. */
+    readonly validationFraction: number;
     readonly seed: number;
     readonly limit?: number;
   };
@@ -57,20 +67,23 @@ export const DATASET_SHAPES: Record<Exclude<DatasetName, 'idx'>, { height: numbe
   folder: { height: 32, width: 32, channels: 3 },
 };
 
-/** The classes of a bundled dataset's labels, known before it is read; null: it has no labels. (idx and folder
- *  datasets: known once read.) */
-export const DATASET_CLASSES: Record<Exclude<DatasetName, 'idx' | 'folder'>, number | null> = {
-  mnist: 10,
-  'fashion-mnist': 10,
-  emoji: null,
+/** The class names of the bundled datasets that carry labels (label k is names[k]). */
+export const DATASET_CLASSES: Partial<Record<DatasetName, readonly string[]>> = {
+  mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
 };
+
+/** The split an experiment uses: `data.split`, else official when it names an official test set (`data.test`). */
+export function splitOf(e: Pick<Experiment, 'data'>): 'official' | 'random' {
+  return e.data.split ?? (e.data.test ? 'official' : 'random');
+}
 
 /** The classes a conditional experiment will have, as far as the file alone says: model.classes, or a bundled
  *  dataset's; undefined when only its data can tell (or when it is not conditional). */
 export function staticClasses(e: Experiment): number | undefined {
   if (!e.model.conditional) return undefined;
   if (e.model.classes) return e.model.classes;
-  return e.data.dataset === 'idx' || e.data.dataset === 'folder' ? undefined : (DATASET_CLASSES[e.data.dataset] ?? undefined);
+  return DATASET_CLASSES[e.data.dataset]?.length;
 }
 
 /** The data's side of a conditional model: how many classes, and their names when the data has them. */

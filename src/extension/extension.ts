@@ -213,7 +213,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, {
       async deserializeWebviewPanel(webview: vscode.WebviewPanel, state: unknown) {
-        panel.adopt(webview);
+        if (!panel.adopt(webview)) return;
         const runId = (state as { runId?: unknown } | undefined)?.runId;
         // Not awaited: VS Code shows the restored page only once this returns, and showing waits for that page.
         if (typeof runId === 'string' && existsSync(path.join(runId, 'run.json'))) void training.show(runId).catch((e: Error) => log.appendLine(`restoring the panel: ${e.message}`));

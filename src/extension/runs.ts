@@ -171,7 +171,8 @@ function prepared(parsed: Experiment, file: string, text: string, loaded: Loaded
   const classes = dataClasses(parsed, loaded.set, file, text);
   const experiment: Experiment = { ...parsed, ...(classes ? { model: { ...parsed.model, classes: classes.classes } } : {}), data: { ...parsed.data, ...shape } };
   const labelled = classes && loaded.set.labels ? { labels: loaded.set.labels, ...(classes.classNames ? { classNames: classes.classNames } : {}) } : {};
-  return { experiment, text, images: { data: loaded.set.images, count: loaded.set.count, ...shape }, ...labelled, warnings: loaded.warnings };
+  const testCount = loaded.set.testCount ? { testCount: loaded.set.testCount } : {};
+  return { experiment, text, images: { data: loaded.set.images, count: loaded.set.count, ...shape, ...testCount }, ...labelled, warnings: loaded.warnings };
 }
 
 /** A run's curves as the chart draws them. */
@@ -211,7 +212,7 @@ export async function runView(run: RunFolder, withFiles = true): Promise<RunView
   };
 }
 
-const copyBatch = (b: ImageBatch): ImageBatch => ({ ...b, data: b.data.slice() });
+const copyBatch = (b: ImageBatch): ImageBatch => ({ ...b, data: b.data.slice(), ...(b.values ? { values: b.values.slice() } : {}) });
 
 const datasets = new Map<string, ImageBatch>();
 const datasetKey = (file: string, experiment: Experiment) => JSON.stringify([path.resolve(path.dirname(file)), experiment.data]);
@@ -238,7 +239,8 @@ export async function runDataset(run: RunFolder): Promise<{ images: ImageBatch |
   }
 }
 
-/** The first `count` test images of a prepared experiment (the split training uses), as bytes. */
+/** The first `count` test images of a prepared experiment (the split training uses): their bytes, and their values
+ *  as evaluation encodes them (`values`). */
 export function testImages(prepared: PreparedExperiment, count: number): ImageBatch | null {
   return prepared.images ? testImageSubset(prepared.images, prepared.experiment, count) : null;
 }

@@ -392,7 +392,7 @@ export class TrainingController implements vscode.Disposable {
         return;
       }
       case 'eval':
-        this.write(active, 'metrics.jsonl', () => run.appendMetrics({ step: m.step, split: 'test', nats: m.nats, bitsPerDim: m.bitsPerDim, seconds: 0, time, ...(m.conditional ? { conditional: true } : {}) }));
+        this.write(active, 'metrics.jsonl', () => run.appendMetrics({ step: m.step, split: m.split ?? 'test', nats: m.nats, bitsPerDim: m.bitsPerDim, seconds: 0, time, ...(m.conditional ? { conditional: true } : {}) }));
         return;
       case 'samples':
         this.write(active, 'a sample grid', () => run.writeSamples(m.step, m.png));

@@ -188,6 +188,24 @@ function previousSlice(x: tf.Tensor, axis: 1 | 2): tf.Tensor {
   return tf.slice(tf.pad(x, pad), [0, 0, 0, 0], x.shape);
 }
 
+/** Whether the recurrences' backward pass forms the gradient of K^ss (training) or not (input gradients only). */
+let kernelGradients = true;
+
+/**
+ * Run `f` with the LSTM recurrences' backward pass skipping the gradient of K^ss (it is returned as zeros): for
+ * gradients with respect to the input alone, such as dependency maps. The tape already skips every other weight
+ * gradient nothing asks for; this one is formed inside a custom gradient, which cannot tell.
+ */
+export function withoutKernelGradients<T>(f: () => T): T {
+  const before = kernelGradients;
+  kernelGradients = false;
+  try {
+    return f();
+  } finally {
+    kernelGradients = before;
+  }
+}
+
 function lstmBackward(dStates: tf.Tensor, saved: tf.Tensor[], axis: 1 | 2, padding: Padding4, backPadding: Padding4): tf.Tensor[] {
   const [states, c, sigmas, g, tanhC, kernel] = saved;
   const steps = states.shape[axis] as number;
@@ -219,6 +237,7 @@ function lstmBackward(dStates: tf.Tensor, saved: tf.Tensor[], axis: 1 | 2, paddi
     }
   }
   const dGatesAll = tf.concat(dGates, axis);
+  if (!kernelGradients) return [dGatesAll, tf.zerosLike(kernel)];
   // dK^ss = Σ_t corr(h_{t−1}, δgates_t): the steps become the batch of one filter-gradient convolution.
   const asBatch = (x: tf.Tensor) => {
     const moved = axis === 1 ? x : tf.transpose(x, [0, 2, 1, 3]);

@@ -5,7 +5,8 @@
  *   run.json                status (running / finished / stopped / failed), error, backend, times, step, and the
  *                           owner (pid, host, heartbeat) of a running run: one whose owner is gone reads as
  *                           "interrupted" (effectiveStatus)
- *   metrics.jsonl           one JSON object a line: step, split (train | test), nats, bits/dim, images/s, seconds
+ *   metrics.jsonl           one JSON object a line: step, split (train | validation | test), nats, bits/dim,
+ *                           images/s, seconds
  *   checkpoints/latest.ckpt, checkpoints/best.ckpt
  *   samples/step-000500.png sample grids
  *
@@ -48,7 +49,10 @@ export interface RunInfo {
   readonly endedAt?: string;
   readonly step: number;
   readonly steps: number;
+  /** The best checkpoint (checkpoints/best.ckpt): its step, its test NLL, and the validation NLL that chose it
+   *  (null without a validation set, when the test NLL chose; absent in runs from before validation sets). */
   readonly bestTestNats?: number | null;
+  readonly bestValidationNats?: number | null;
   readonly bestStep?: number | null;
   /** Steps at which the run was resumed. */
   readonly resumedAt?: number[];
@@ -231,7 +235,7 @@ export class RunFolder {
     return existsSync(file) ? new Uint8Array(readFileSync(file)) : null;
   }
 
-  /** The checkpoint to look at the run with: its best by test NLL, else its latest; null before the first. */
+  /** The checkpoint to look at the run with: its best (by validation NLL), else its latest; null before the first. */
   readBestCheckpoint(): { kind: CheckpointKind; bytes: Uint8Array } | null {
     for (const kind of ['best', 'latest'] as const) {
       const bytes = this.readCheckpoint(kind);

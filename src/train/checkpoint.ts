@@ -16,9 +16,14 @@ export type OptimizerName = 'adam' | 'rmsprop';
 export interface TrainState {
   /** Steps completed. */
   readonly step: number;
-  /** Best test NLL so far (nats per image) and the step it was measured at. */
+  /**
+   * The best checkpoint so far: the step it was taken at, its test NLL (nats per image), and its validation NLL,
+   * which chose it (lowest so far). Without a validation set (data.validationFraction 0) the test NLL chooses, and
+   * bestValidationNats is null; checkpoints from before validation sets have no bestValidationNats at all.
+   */
   readonly bestTestNats: number | null;
   readonly bestStep: number | null;
+  readonly bestValidationNats?: number | null;
 }
 
 export interface Checkpoint {

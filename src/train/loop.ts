@@ -33,19 +33,23 @@ export interface StepReport {
 
 export interface EvalReport {
   readonly step: number;
+  /** Which held-out images were scored: the validation set (it chooses the best checkpoint) or the test set. */
+  readonly split: 'validation' | 'test';
   /** The conditional NLL, −log p(x | class), of a class-conditional model. */
   readonly conditional?: true;
   readonly nats: number;
   readonly bitsPerDim: number;
   readonly images: number;
+  /** This step's checkpoint just became the best (the same on both reports of a step). */
   readonly best: boolean;
 }
 
 export interface TrainCallbacks {
   onStep?(report: StepReport): void | Promise<void>;
+  /** At each evaluation: the validation set's report first (when there is one), then the test set's. */
   onEval?(report: EvalReport): void | Promise<void>;
   onSamples?(step: number, images: Uint8Array): void | Promise<void>;
-  /** `kinds`: 'latest', and 'best' when the test NLL just improved. */
+  /** `kinds`: 'latest', and 'best' when the validation NLL (the test NLL without a validation set) just improved. */
   onCheckpoint?(checkpoint: Checkpoint, kinds: ('latest' | 'best')[]): void | Promise<void>;
   /** Asked after every step; true stops the run (a last checkpoint is handed over first). */
   shouldStop?(): boolean;
@@ -82,17 +86,19 @@ function classesOf(model: PixelModel, labels: () => Int32Array): Int32Array | un
 }
 
 /**
- * Mean NLL over the first `images` test images, in nats per image and bits/dim; for a class-conditional model
- * the conditional NLL, −log p(x | class), each image with its own label (`conditional` says so).
+ * Mean NLL over the first `images` images of the test (or validation) set, in nats per image and bits/dim; for a
+ * class-conditional model the conditional NLL, −log p(x | class), each image with its own label (`conditional`
+ * says so).
  */
-export async function evaluate(model: PixelModel, batches: Batches, images: number, batchSize = 64): Promise<{ nats: number; bitsPerDim: number; images: number; conditional?: true }> {
+export async function evaluate(model: PixelModel, batches: Batches, images: number, batchSize = 64, split: 'validation' | 'test' = 'test'): Promise<{ nats: number; bitsPerDim: number; images: number; conditional?: true }> {
   const { height, width, channels } = model.config.image;
-  const total = Math.min(images, batches.split.test.length);
+  const total = Math.min(images, batches.split[split].length);
+  if (total === 0) throw new Error(`there are no ${split} images to evaluate on`);
   let sum = 0;
   for (let from = 0; from < total; from += batchSize) {
-    const x = batches.test(from, Math.min(batchSize, total - from));
+    const x = batches.heldOut(split, from, Math.min(batchSize, total - from));
     const n = x.length / (height * width * channels);
-    const classes = classesOf(model, () => batches.testLabels(from, n));
+    const classes = classesOf(model, () => batches.heldOutLabels(split, from, n));
     const nats = tf.tidy(() => {
       const t = tf.tensor4d(x, [n, height, width, channels]);
       return tf.sum(nllNats(model.head, model.logits(t, classes), t));
@@ -136,10 +142,15 @@ export async function trainLoop(model: PixelModel, optimizer: tf.Optimizer, batc
     const stopping = !last && (callbacks.shouldStop?.() ?? false);
     let improved = false;
     if (!stopping && (step % settings.evalEvery === 0 || last)) {
-      const result = await evaluate(model, batches, settings.evalImages);
-      improved = state.bestTestNats === null || result.nats < state.bestTestNats;
-      if (improved) state = { ...state, bestTestNats: result.nats, bestStep: step };
-      await callbacks.onEval?.({ step, ...result, best: improved });
+      // The validation set chooses the best checkpoint; the test set is only reported (chosen on, it would flatter).
+      const validation = batches.split.validation.length ? await evaluate(model, batches, settings.evalImages, undefined, 'validation') : null;
+      const test = await evaluate(model, batches, settings.evalImages, undefined, 'test');
+      improved = validation
+        ? state.bestValidationNats === undefined || state.bestValidationNats === null || validation.nats < state.bestValidationNats
+        : state.bestTestNats === null || test.nats < state.bestTestNats;
+      if (improved) state = { ...state, bestTestNats: test.nats, bestValidationNats: validation?.nats ?? null, bestStep: step };
+      if (validation) await callbacks.onEval?.({ step, split: 'validation', ...validation, best: improved });
+      await callbacks.onEval?.({ step, split: 'test', ...test, best: improved });
     }
     if (!stopping && (step % settings.sampleEvery === 0 || last)) {
       // A conditional model's grid: image n of class n mod K (sample's default), every class in turn.

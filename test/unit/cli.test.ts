@@ -37,7 +37,7 @@ describe('pixel-lab', () => {
     const evaluated = pixelLab('eval', run, '--json');
     expect(evaluated.code).toBe(0);
     const result = JSON.parse(evaluated.out.trim().split('\n').pop()!);
-    expect(result).toMatchObject({ checkpoint: 'best', step: 12, testImages: 40 });
+    expect(result).toMatchObject({ checkpoint: 'best', step: 12, split: 'test', testSplit: 'random', testImages: 40, validation: { images: 8 } });
     expect(result.bitsPerDim).toBeCloseTo(result.nats / (144 * Math.LN2), 6);
 
     const png = path.join(out, 'grid.png');
@@ -67,7 +67,7 @@ describe('pixel-lab', () => {
     expect(r.code).toBe(1);
     expect(r.err.trim().split('\n')).toEqual([
       `${file}:2:44: model.hidden must be ≥ 1, got 0`,
-      `${file}:3:33: unknown key "colour" in data; expected one of: dataset, path, height, width, channels, levels, binarize, threshold, testFraction, seed, limit`,
+      `${file}:3:33: unknown key "colour" in data; expected one of: dataset, path, labels, test, testLabels, height, width, channels, levels, binarize, threshold, split, testFraction, validationFraction, seed, limit`,
     ]);
   });
 

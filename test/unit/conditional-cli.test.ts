@@ -4,7 +4,7 @@
  * --per-class N lays out one row per class, and mistakes are one line naming the classes.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -110,4 +110,37 @@ describe('pixel-lab sample, class-conditional', () => {
     expect(refused.err).toMatch(/--class: this run's model is not class-conditional/);
     plain.model.dispose();
   });
+});
+
+describe('pixel-lab train, class-conditional, on the bundled Fashion-MNIST labels', () => {
+  it('trains with the real labels: conditional NLL on validation and test, the class names in run.json, eval and --map by label', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pixel-lab-conditional-train-'));
+    const file = path.join(dir, 'c.pixel.json');
+    writeFileSync(file, JSON.stringify({
+      model: { type: 'gated-pixelcnn', layers: 1, hidden: 4, firstKernel: 3, kernel: 3, outputHidden: 4, conditional: true },
+      data: { dataset: 'fashion-mnist', height: 6, width: 6, levels: 2, limit: 200, validationFraction: 0.1 },
+      training: { backend: 'wasm', steps: 2, batchSize: 4, evalEvery: 2, evalImages: 16, sampleEvery: 2, checkpointEvery: 2 },
+      sampling: { count: 4 },
+    }));
+    const train = pixelLab('train', file, '--out', path.join(dir, 'runs'));
+    expect(train.err).not.toMatch(/pixel-lab:/);
+    expect(train.code).toBe(0);
+    const said = train.out + train.err;
+    expect(said).toMatch(/conditional on 10 classes/);
+    expect(said).toMatch(/validation conditional NLL/);
+    expect(said).toMatch(/test conditional NLL/);
+    const runDir = /checkpoints: (\S*)[\\/]checkpoints[\\/]latest/.exec(train.out)![1];
+    const info = JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8'));
+    expect(info).toMatchObject({ conditional: true, classes: 10, classNames: NAMES });
+    const metrics = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const held = metrics.filter((m) => m.split !== 'train');
+    expect(held.map((m) => [m.split, m.conditional])).toEqual([['validation', true], ['test', true]]);
+    const evaluated = pixelLab('eval', runDir, '--json');
+    expect(evaluated.code).toBe(0);
+    expect(JSON.parse(evaluated.out)).toMatchObject({ conditional: true, split: 'test', validation: { images: 18 } });
+    const map = pixelLab('eval', runDir, '--map', '0', '--json', '--out', path.join(dir, 'map.png'));
+    expect(map.err).toBe('');
+    expect(JSON.parse(map.out)).toMatchObject({ testImage: 0, conditional: true, class: expect.any(Number) });
+    expect(existsSync(path.join(dir, 'map.png'))).toBe(true);
+  }, 120_000);
 });

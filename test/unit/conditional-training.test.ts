@@ -3,6 +3,7 @@
  * the data's labels (Batches gives each image's label in batch order), training and evaluation with labels (the
  * conditional NLL, flagged so), and the parameter estimate.
  */
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Batches, experimentBatches } from '../../src/data/batches';
@@ -58,6 +59,14 @@ describe('a conditional experiment file', () => {
       { line: 2, column: 66, path: 'model.classes', message: 'model.classes is 5, but mnist has 10 classes: it must be at least 10' },
     ]);
     expect(problems('{ "model": { "type": "pixelcnn", "conditional": true, "classes": 1 }, "data": { "dataset": "mnist" } }')[0]).toMatchObject({ path: 'model.classes', message: expect.stringMatching(/≥ 2/) });
+    // An idx experiment's labels are data.labels: without it, refused before anything is read.
+    const idx = JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'data', 'mnist-images.idx.gz'));
+    expect(problems(`{\n  "model": { "type": "pixelcnn", "conditional": true },\n  "data": { "dataset": "idx", "path": ${idx} }\n}`)).toEqual([{
+      line: 2,
+      column: 49,
+      path: 'model.conditional',
+      message: 'model.conditional needs a class label for every image: add data.labels (an IDX labels file, one per image), or remove it',
+    }]);
     expect(problems('{ "model": { "type": "pixelcnn", "conditional": "yes" }, "data": { "dataset": "mnist" } }')[0]).toMatchObject({ path: 'model.conditional', message: expect.stringMatching(/true or false/) });
   });
 
@@ -91,9 +100,10 @@ describe('a conditional experiment file', () => {
 });
 
 describe('labels in batches', () => {
-  it('trainLabels and testLabels give each batch image’s label, in the order of train() and test()', () => {
+  it('trainLabels, testLabels and heldOutLabels give each batch image’s label, in the order of train(), test() and heldOut()', () => {
     const set = indexedImages(30, (k) => (k * 7) % 11);
-    const batches = new Batches(set, { train: Int32Array.from({ length: 24 }, (_, k) => k + 6), test: Int32Array.from({ length: 6 }, (_, k) => k) }, { levels: 256, binarize: 'fixed', threshold: 0.5 }, 3);
+    const split = { train: Int32Array.from({ length: 20 }, (_, k) => k + 10), validation: Int32Array.from([9, 7, 8, 6]), test: Int32Array.from({ length: 6 }, (_, k) => k) };
+    const batches = new Batches(set, split, { levels: 256, binarize: 'fixed', threshold: 0.5 }, 3, 5);
     for (const step of [0, 1, 5, 9]) {
       const images = batches.train(step, 7);
       const labels = batches.trainLabels(step, 7);
@@ -101,6 +111,10 @@ describe('labels in batches', () => {
     }
     const test = batches.test(2, 10);
     expect([...batches.testLabels(2, 10)]).toEqual(Array.from({ length: 4 }, (_, k) => (test[k * 16] * 7) % 11));
+    expect([...batches.heldOutLabels('test', 2, 10)]).toEqual([...batches.testLabels(2, 10)]);
+    const validation = batches.heldOut('validation', 1, 10);
+    expect([...batches.heldOutLabels('validation', 1, 10)]).toEqual(Array.from({ length: 3 }, (_, k) => (validation[k * 16] * 7) % 11));
+    expect([...batches.heldOutLabels('validation', 1, 10)]).toEqual([7, 8, 6].map((k) => (k * 7) % 11));
     expect(batches.labelled).toBe(true);
     const unlabelled = new Batches(indexedImages(30), batches.split, { levels: 256, binarize: 'fixed', threshold: 0.5 }, 3);
     expect(unlabelled.labelled).toBe(false);
@@ -126,19 +140,35 @@ describe('training a conditional model', () => {
     const optimizer = createOptimizer('adam', 0.05);
     const steps: boolean[] = [];
     const evals: boolean[] = [];
+    const splits: string[] = [];
     let sampled: Uint8Array | null = null;
     await trainLoop(model, optimizer, batches, trainSettings(e), { step: 0, bestTestNats: null, bestStep: null }, {
       onStep: (r) => void steps.push(r.conditional === true),
-      onEval: (r) => void evals.push(r.conditional === true),
+      onEval: (r) => void (evals.push(r.conditional === true), splits.push(r.split)),
       onSamples: (_, images) => void (sampled = images),
     });
     expect(steps).toEqual([true, true, true]);
-    expect(evals).toEqual([true]);
+    // The validation set (data.validationFraction's default) and the test set, both conditional.
+    expect(batches.split.validation.length).toBeGreaterThan(0);
+    expect(evals).toEqual([true, true]);
+    expect(splits).toEqual(['validation', 'test']);
     expect(sampled).not.toBeNull();
     const table = model.params.named().find(([n]) => n === 'input-class/embedding')![1].arraySync() as number[][];
     expect(table[0].some((v) => v !== 0) && table[1].some((v) => v !== 0)).toBe(true);
     const result = await evaluate(model, batches, 10);
     expect(result.conditional).toBe(true);
+    expect((await evaluate(model, batches, 10, undefined, 'validation')).conditional).toBe(true);
+    // Each held-out image scored with its own label: the same NLL as scoring the images one by one with theirs.
+    for (const split of ['validation', 'test'] as const) {
+      const n = batches.split[split].length;
+      const x = tf.tensor4d(batches.heldOut(split, 0, n), [n, 4, 4, 1]);
+      const own = tf.tidy(() => tf.sum(model.head.logProbs(model.logits(x, batches.heldOutLabels(split, 0, n)), x)).arraySync() as number);
+      x.dispose();
+      expect((await evaluate(model, batches, n, undefined, split)).nats).toBeCloseTo(-own / n, 3);
+      // The labels really are the images' own (odd images bright, of class 1).
+      const images = batches.heldOut(split, 0, n);
+      expect([...batches.heldOutLabels(split, 0, n)]).toEqual(Array.from({ length: n }, (_, k) => (images[k * 16] > 0 ? 1 : 0)));
+    }
     // With the class it was trained on, a bright image is likelier than with the other class.
     const { height: H, width: W } = model.config.image;
     const bright = tf.ones([1, H, W, 1]) as tf.Tensor4D;

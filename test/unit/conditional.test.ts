@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configProblems, type ModelConfig, MODEL_TYPES } from '../../src/model/config';
+import { pixelBeliefs } from '../../src/model/beliefs';
+import { gradientMaps, gradientMapsFull } from '../../src/model/dependency';
 import { nllNats } from '../../src/model/heads';
 import { createModel } from '../../src/model/index';
 import type { PixelModel } from '../../src/model/model';
@@ -98,6 +100,22 @@ describe.each(MODEL_TYPES.map((t) => [t]))('conditional %s', (type) => {
     x.dispose();
     model.dispose();
     plain.dispose();
+  });
+
+  it('beliefs and gradient maps read the image as of a class: the NLL map sums to that class’s NLL; cropped maps equal full ones', async () => {
+    const model = createModel({ ...config, image: { height: 4, width: 4, channels: 3 } });
+    randomizeWeights(model, 5);
+    const x = randomImages(model.config, 1, 6);
+    for (const k of [0, 2]) {
+      const b = await pixelBeliefs(model, x, k);
+      expect(b.nats).toBeCloseTo((await nll(model, x, [k]))[0], 3);
+    }
+    // The default (no class given) is class 0, as gradient maps' is.
+    expect((await pixelBeliefs(model, x)).nats).toBeCloseTo((await pixelBeliefs(model, x, 0)).nats, 5);
+    const outputs = [{ i: 1, j: 2, c: 1 }, { i: 2, j: 0, c: 2 }];
+    const [cropped, full] = [await gradientMaps(model, x, outputs, 2), await gradientMapsFull(model, x, outputs, 2)];
+    cropped.forEach((map, n) => map.forEach((v, e) => expect(v).toBeCloseTo(full[n][e], 4)));
+    model.dispose();
   });
 
   it('samples by class, naively: each image as of its class; a seed gives the same images', async () => {

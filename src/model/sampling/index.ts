@@ -34,6 +34,10 @@ export interface SampleOptions {
    * n mod K, so a grid shows every class in turn. Refused for an unconditional model.
    */
   readonly classes?: ArrayLike<number>;
+  /** Called with the logits channel c of pixel (i, j) is about to be drawn from ([N, C] or [N, C, L]; channel c's
+   *  are final): what the sampler believes there (src/model/beliefs.ts samplingDistribution turns them into the
+   *  probabilities, temperature included). Read them before returning: they are not kept. */
+  readonly onLogits?: (i: number, j: number, c: number, logits: Float32Array) => void;
 }
 
 /** The class of each of `count` images to sample from a conditional model: `given`, else n mod K; null when unconditional. */
@@ -87,6 +91,7 @@ export async function sample(model: PixelModel, options: SampleOptions): Promise
       for (let j = 0; j < W; j++) {
         for (let c = 0; c < C; c++) {
           const logits = await stepper.logitsAt(i, j, c);
+          options.onLogits?.(i, j, c, logits);
           for (let n = 0; n < N; n++) {
             const at = (n * C + c) * perChannel;
             const value =

@@ -1,0 +1,29 @@
+/** The run's test images, at full resolution: hover one to inspect it; "keep rows" completes them. */
+import { hover } from '../actions';
+import { ImageGrid } from '../grid';
+import { store } from '../state';
+import { el } from '../ui/dom';
+
+export function datasetCard(): HTMLElement {
+  const box = el('div', { className: 'grid dataset' });
+  const caption = el('p', { className: 'caption', textContent: '' });
+  // The bytes (0–255), not the levels the model reads.
+  const grid = new ImageGrid(box, () => 256, (hit) => hover(hit, 'dataset'));
+
+  store.watch(
+    (s) => [s.dataset],
+    ([dataset]) => {
+      if (!dataset) return;
+      const { images, why } = dataset;
+      if (!images) {
+        grid.clear();
+        caption.textContent = why ? `The data set could not be read: ${why}` : 'No dataset images for this run.';
+        return;
+      }
+      grid.show(images);
+      caption.textContent = `${images.count} test images (hover one to inspect it; "keep rows" completes them).`;
+    },
+  );
+
+  return el('section', { className: 'card run-only' }, el('h2', { textContent: 'Dataset (test images)' }), box, caption);
+}

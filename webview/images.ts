@@ -1,0 +1,24 @@
+/** Images between their forms: a saved grid PNG to a batch, and dataset bytes (0–255) to the levels a model reads. */
+import { encodeImage } from '../src/data/encoding';
+import { imagesFromGrid } from '../src/data/grid';
+import { type Experiment, imageShape } from '../src/experiment/types';
+import type { ImageBatch } from '../src/protocol';
+
+/** The images of a saved sample grid (a PNG the host read from the run folder). */
+export async function decodeGrid(png: Uint8Array, e: Experiment): Promise<ImageBatch> {
+  const bitmap = await createImageBitmap(new Blob([png as BlobPart], { type: 'image/png' }));
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const g = canvas.getContext('2d')!;
+  g.drawImage(bitmap, 0, 0);
+  const shape = imageShape(e, undefined);
+  const o = { count: e.sampling.count, ...shape, levels: e.data.levels };
+  return { data: imagesFromGrid(g.getImageData(0, 0, bitmap.width, bitmap.height).data, bitmap.width, o), count: o.count, ...shape };
+}
+
+/** Dataset bytes as the model reads them: its levels (binarized as the experiment says). */
+export function encoded(bytes: Uint8Array, experiment: Experiment | null): Uint8Array {
+  if (!experiment) return bytes;
+  const values = new Float32Array(bytes.length);
+  encodeImage(bytes, { levels: experiment.data.levels, binarize: 'fixed', threshold: experiment.data.binarize === 'fixed' ? experiment.data.threshold : 0.5 }, null, values);
+  return Uint8Array.from(values);
+}

@@ -1,0 +1,220 @@
+/**
+ * Everything the panel knows, in one object: the run on view, the run in training, the curves, the grids, the
+ * dataset images, the model and what the inspector is looking at. It changes only through `update`, called by the
+ * handlers of host and worker messages (on-host.ts, on-worker.ts) and by the user's actions (actions.ts); each card
+ * (cards/) watches the slices it shows and renders them.
+ *
+ * A new card: its fields here (and in `initial`); cards/<name>.ts builds its DOM, `store.watch`es the slices it
+ * reads and renders them, and calls actions.ts for what its controls do; main.ts puts it in place. What feeds it
+ * (a host or worker message) is a case in on-host.ts or on-worker.ts that calls `update`.
+ */
+import type { Experiment } from '../src/experiment/types';
+import type { BackendInfo, ImageBatch, Metric, RunView } from '../src/protocol';
+import type { GridHit } from './grid';
+import type { Inspection as InspectorView } from './inspector';
+import type { ModelSummary } from './worker-protocol';
+import { Store } from './store';
+
+/** The run on view, with what the worker needs to load its model. */
+export interface RunOnView {
+  readonly runId: string;
+  readonly name: string;
+  readonly status: string;
+  readonly checkpoint: Uint8Array | null;
+  readonly experiment: Experiment;
+  /** Which showing of a run this is (each view counts one up; a status change keeps it): late work for an earlier one is dropped. */
+  readonly serial: number;
+}
+
+/** One run's curves on the chart. */
+export interface Curve {
+  readonly runId: string;
+  readonly name: string;
+  readonly metrics: readonly Metric[];
+}
+
+/** A run in the comparison: its numbers for the table (its curves are on the chart). */
+export type ComparedRun = Pick<RunView, 'runId' | 'name' | 'status' | 'step' | 'steps' | 'metrics'>;
+
+/** The two image grids a pixel can be hovered on. */
+export type ImageSource = 'samples' | 'dataset';
+
+/** A hovered pixel being inspected: the image as the model reads it, the output channel, and the gradient request. */
+export interface Inspection extends InspectorView {
+  readonly request: number;
+}
+
+/** What the panel has of the model's structural dependency field (computed on the first hover: it grows as (H·W·C)²). */
+export interface FieldState {
+  /** Asked of the worker, no answer yet (or an answer that it is not computed now). */
+  readonly asked: boolean;
+  readonly bits: Uint32Array | null;
+  /** Why it is not computed (too large, or not while training). */
+  readonly unavailable: string | null;
+}
+
+/**
+ * What the panel learns about one image on view, for the model on view (the slot for per-image results such as an
+ * NLL map or predictive distributions). Emptied whenever the model, the dataset images or the samples change.
+ */
+export interface ImageNotes {}
+
+export interface PanelState {
+  /** The run on view (or sampled, or inspected); null until one is shown. */
+  readonly view: RunOnView | null;
+  /** The run the worker is training, which may be off view while runs are compared. */
+  readonly trainingRunId: string | null;
+  /** A stop was asked of the run in training. */
+  readonly stopping: boolean;
+  /** Sampling in progress: for which run, and whether the host asked for it. */
+  readonly sampling: { readonly runId: string; readonly fromHost: boolean } | null;
+  /** The runs compared (a curve each on the chart); null when one run is on view. */
+  readonly compared: readonly ComparedRun[] | null;
+
+  /** The header's badge: the run's status, or what the panel does now ('sampling', 'step 3/40'). */
+  readonly status: string;
+  /** The backend of the run on view (or in training); `choosing` while a training run starts. */
+  readonly backend: { readonly choosing: boolean; readonly info: BackendInfo | null };
+  readonly error: string | null;
+
+  /** The curves on the chart; `serial` counts a new set of curves (points added to them keep it). */
+  readonly chart: { readonly serial: number; readonly curves: readonly Curve[] };
+
+  /** The run's saved sample grids, oldest first; `gridIndex` is the one the step slider is on. */
+  readonly grids: readonly { readonly step: number; readonly images: ImageBatch }[];
+  readonly gridIndex: number;
+  /** What the samples grid shows: a saved grid, or samples being drawn (pixels from `drawn` on dimmed). */
+  readonly samples: { readonly images: ImageBatch; readonly drawn: number } | null;
+  readonly samplesNote: string;
+  readonly temperature: number;
+  /** Rows of the dataset images that sampling keeps (and completes). */
+  readonly keepRows: number;
+
+  /** The run's test images (bytes 0–255), or null with why; null before a run is shown. */
+  readonly dataset: { readonly images: ImageBatch | null; readonly why?: string } | null;
+
+  /** The model on view: a new object each time one comes on view or goes (so the inspector starts afresh). */
+  readonly model: { readonly summary: ModelSummary | null };
+  /** What the kernels card says when there is no model (or what went wrong loading one). */
+  readonly modelNote: string;
+  readonly field: FieldState;
+  /** The colour channel inspected (RGB models). */
+  readonly outputChannel: number;
+  /** The last pixel hovered (a new field or channel inspects it again). */
+  readonly hover: { readonly hit: GridHit; readonly grid: ImageSource } | null;
+  /** The last gradient request: only its answer is shown. */
+  readonly hoverRequest: number;
+  readonly inspection: Inspection | null;
+  /** The answer to the inspection: its gradient map, or why there is none. */
+  readonly hoverResult: { readonly values: Float32Array } | { readonly failure: string } | null;
+
+  /** Class names of a class-conditional model (none yet). */
+  readonly classNames?: readonly string[];
+  /** Per-image results for the model on view, by `imageKey`. */
+  readonly imageNotes: ReadonlyMap<string, ImageNotes>;
+}
+
+export const noField: FieldState = { asked: false, bits: null, unavailable: null };
+
+const initial: PanelState = {
+  view: null,
+  trainingRunId: null,
+  stopping: false,
+  sampling: null,
+  compared: null,
+  status: 'idle',
+  backend: { choosing: false, info: null },
+  error: null,
+  chart: { serial: 0, curves: [] },
+  grids: [],
+  gridIndex: 0,
+  samples: null,
+  samplesNote: 'No samples yet.',
+  temperature: 1,
+  keepRows: 0,
+  dataset: null,
+  model: { summary: null },
+  modelNote: 'No model on view yet.',
+  field: noField,
+  outputChannel: 0,
+  hover: null,
+  hoverRequest: 0,
+  inspection: null,
+  hoverResult: null,
+  imageNotes: new Map(),
+};
+
+/** The panel's one store. */
+export const store = new Store<PanelState>(initial, (next, previous, change) =>
+  // Per-image results describe these images under this model: they go when either does.
+  !('imageNotes' in change) && next.imageNotes.size > 0 && (next.model !== previous.model || next.dataset !== previous.dataset || next.samples !== previous.samples) ? { ...next, imageNotes: new Map() } : next,
+);
+
+export const update = (change: Partial<PanelState>): void => store.update(change);
+
+// --------------------------------------------------------------------------------------------------------------
+// Changes that several handlers make
+
+/** A new set of curves on the chart. */
+export function chartOf(s: PanelState, curves: readonly Curve[]): PanelState['chart'] {
+  return { serial: s.chart.serial + 1, curves };
+}
+
+/** The chart with points added to one of its curves. */
+export function withPoints(s: PanelState, curve: number, points: readonly Metric[]): PanelState['chart'] {
+  if (points.length === 0) return s.chart;
+  return { serial: s.chart.serial, curves: s.chart.curves.map((c, k) => (k === curve ? { ...c, metrics: [...c.metrics, ...points] } : c)) };
+}
+
+/** No model on view any more (another run came on view, or the worker was replaced): its cards say why. */
+export function forgottenModel(why: string): Partial<PanelState> {
+  return { model: { summary: null }, modelNote: why, field: noField, hover: null, inspection: null, hoverResult: null };
+}
+
+/** Whether the panel still shows the same showing of a run as when some work for it began. */
+export function stillShowing(serial: number): boolean {
+  const s = store.state;
+  return !s.compared && s.view?.serial === serial;
+}
+
+// --------------------------------------------------------------------------------------------------------------
+// What the state says, read the same way everywhere
+
+/** Whether the panel shows this run alone: its grid and status follow it. */
+export function onView(s: PanelState, runId: string): boolean {
+  return !s.compared && runId === s.view?.runId;
+}
+
+/** Which curve of the chart a run's points belong on (−1: it is not on the chart). */
+export function curveOf(s: PanelState, runId: string): number {
+  return s.compared ? s.compared.findIndex((r) => r.runId === runId) : runId === s.view?.runId ? 0 : -1;
+}
+
+/** Training or sampling: the worker is taken. */
+export function busy(s: PanelState): boolean {
+  return s.trainingRunId !== null || s.sampling !== null;
+}
+
+/** The levels the model reads (the samples grid draws them). */
+export function levels(s: PanelState): number {
+  return s.view?.experiment.data.levels ?? 2;
+}
+
+/** The values of one image of a grid on view, [H, W, C]. */
+export function imageOf(s: PanelState, grid: ImageSource, n: number): Uint8Array | null {
+  const images = grid === 'dataset' ? (s.dataset?.images ?? null) : (s.samples?.images ?? null);
+  if (!images) return null;
+  const size = images.height * images.width * images.channels;
+  return images.data.subarray(n * size, (n + 1) * size);
+}
+
+/** The key of an image on view in `imageNotes`. */
+export function imageKey(grid: ImageSource, n: number): string {
+  return `${grid}:${n}`;
+}
+
+/** The header's title. */
+export function title(s: PanelState): string {
+  if (s.compared) return `Comparing ${s.compared.length} run${s.compared.length === 1 ? '' : 's'}`;
+  return s.view?.name ?? 'Pixel Lab';
+}
