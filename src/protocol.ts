@@ -58,6 +58,8 @@ export type HostMessage =
       readonly experiment: string;
       /** The dataset's images at the experiment's size, bytes 0–255. */
       readonly images: ImageBatch;
+      /** A class-conditional experiment's class label per image (images.count of them); its `model.classes` is set. */
+      readonly labels?: Uint8Array;
       /** Resume from this checkpoint (null: a new run). */
       readonly checkpoint: Uint8Array | null;
       /** The curves so far (a resumed run's, up to its checkpoint; empty for a new run). */
@@ -71,8 +73,9 @@ export type HostMessage =
   | { readonly type: 'dataset'; readonly runId: string; readonly images: ImageBatch | null; readonly error?: string }
   /** What a run training elsewhere (a terminal, torchrun, another window) wrote since: appended to its view. */
   | { readonly type: 'news'; readonly runId: string; readonly metrics: readonly Metric[]; readonly grids: readonly { readonly step: number; readonly png: Uint8Array }[]; readonly status: RunStatus; readonly step: number }
-  /** Put the run on view (as `show` does) and draw samples from its checkpoint. */
-  | { readonly type: 'sample'; readonly run: RunView; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number };
+  /** Put the run on view (as `show` does) and draw samples from its checkpoint; `classes`: a class-conditional
+   *  model's class for each image (count of them; default: image n of class n mod K). */
+  | { readonly type: 'sample'; readonly run: RunView; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number; readonly classes?: readonly number[] };
 
 /** Panel → host. */
 export type PanelMessage =
@@ -86,9 +89,11 @@ export type PanelMessage =
   /** Sampling asked for by the host is done. */
   | { readonly type: 'sampled'; readonly runId: string; readonly count: number }
   | { readonly type: 'backend'; readonly runId: string; readonly info: BackendInfo }
-  | { readonly type: 'step'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly imagesPerSecond: number; readonly seconds: number }
-  /** An evaluation of the validation set or the test set (`split`; absent: test). `best`: this step's checkpoint became the best. */
-  | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly split?: 'validation' | 'test'; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean }
+  /** `conditional`: the NLL of a class-conditional model, −log p(x | class). */
+  | { readonly type: 'step'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly imagesPerSecond: number; readonly seconds: number; readonly conditional?: true }
+  /** An evaluation of the validation set or the test set (`split`; absent: test). `best`: this step's checkpoint became the best.
+   *  `conditional`: the NLL of a class-conditional model, −log p(x | class). */
+  | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly split?: 'validation' | 'test'; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean; readonly conditional?: true }
   | { readonly type: 'samples'; readonly runId: string; readonly step: number; readonly png: Uint8Array }
   | { readonly type: 'checkpoint'; readonly runId: string; readonly step: number; readonly kinds: readonly ('latest' | 'best')[]; readonly bytes: Uint8Array }
   | { readonly type: 'ended'; readonly runId: string; readonly status: 'finished' | 'stopped' | 'failed'; readonly step: number; readonly error?: string }
@@ -105,6 +110,7 @@ const finite: Check = (v, p) => (typeof v === 'number' && Number.isFinite(v) ? n
 const count: Check = (v, p) => (Number.isInteger(v) && (v as number) >= 0 ? null : `${p} must be a whole number ≥ 0`);
 const positive: Check = (v, p) => (Number.isInteger(v) && (v as number) >= 1 ? null : `${p} must be a whole number ≥ 1`);
 const bool: Check = (v, p) => (typeof v === 'boolean' ? null : `${p} must be true or false`);
+const yes: Check = (v, p) => (v === true ? null : `${p} must be true when given`);
 const bytes: Check = (v, p) => (v instanceof Uint8Array ? null : `${p} must be binary (a Uint8Array)`);
 const nullable = (check: Check): Check => (v, p) => (v === null ? null : check(v, p));
 const optional = (check: Check): Check => (v, p) => (v === undefined ? null : check(v, p));
@@ -156,12 +162,12 @@ const runView = shape({
 const HOST_MESSAGES: Record<HostMessage['type'], Record<string, Check>> = {
   show: { run: runView },
   compare: { runs: listOf(runView) },
-  train: { runId: string, name: string, experiment: string, images: imageBatch, checkpoint: nullable(bytes), metrics: listOf(metric), backend: oneOf('auto', ...BACKEND_ORDER) },
+  train: { runId: string, name: string, experiment: string, images: imageBatch, labels: optional(bytes), checkpoint: nullable(bytes), metrics: listOf(metric), backend: oneOf('auto', ...BACKEND_ORDER) },
   stop: { runId: string },
   abandon: { runId: string, reason: string },
   dataset: { runId: string, images: nullable(imageBatch), error: optional(string) },
   news: { runId: string, metrics: listOf(metric), grids: listOf(shape({ step: count, png: bytes })), status: oneOf(...RUN_STATUSES), step: count },
-  sample: { run: runView, count: positive, temperature: (v, p) => finite(v, p) ?? ((v as number) > 0 ? null : `${p} must be > 0`), seed: count, keepRows: count },
+  sample: { run: runView, count: positive, temperature: (v, p) => finite(v, p) ?? ((v as number) > 0 ? null : `${p} must be > 0`), seed: count, keepRows: count, classes: optional(listOf(count)) },
 };
 
 const PANEL_MESSAGES: Record<PanelMessage['type'], Record<string, Check>> = {
@@ -171,8 +177,8 @@ const PANEL_MESSAGES: Record<PanelMessage['type'], Record<string, Check>> = {
   problem: { task: string, runId: optional(string), message: string },
   sampled: { runId: string, count: positive },
   backend: { runId: string, info: shape({ name: string, adapter: string, fallbacks: listOf(shape({ name: string, reason: string })) }) },
-  step: { runId: string, step: positive, nats: finite, bitsPerDim: finite, imagesPerSecond: finite, seconds: finite },
-  eval: { runId: string, step: positive, split: optional(oneOf('validation', 'test')), nats: finite, bitsPerDim: finite, images: positive, best: bool },
+  step: { runId: string, step: positive, nats: finite, bitsPerDim: finite, imagesPerSecond: finite, seconds: finite, conditional: optional(yes) },
+  eval: { runId: string, step: positive, split: optional(oneOf('validation', 'test')), nats: finite, bitsPerDim: finite, images: positive, best: bool, conditional: optional(yes) },
   samples: { runId: string, step: count, png: bytes },
   checkpoint: { runId: string, step: count, kinds: listOf(oneOf('latest', 'best')), bytes },
   ended: { runId: string, status: oneOf('finished', 'stopped', 'failed'), step: count, error: optional(string) },

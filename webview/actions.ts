@@ -56,13 +56,17 @@ export function requestStop(): void {
   update(onView(s, s.trainingRunId) ? { stopping: true, status: 'stopping after this step…' } : { stopping: true });
 }
 
-/** Draw samples from the run on view: the worker loads its checkpoint if it does not hold its model already. */
-export function requestSamples(seed = Math.floor(Math.random() * 1e9), fromHost = false): void {
+/**
+ * Draw samples from the run on view: the worker loads its checkpoint if it does not hold its model already.
+ * `classes`: a class-conditional model's class per image (their number is the count; default: the experiment's
+ * count, image n of class n mod K).
+ */
+export function requestSamples(seed = Math.floor(Math.random() * 1e9), fromHost = false, classes?: readonly number[]): void {
   const s = store.state;
   const view = s.view;
   if (!view) return;
   const e = view.experiment;
-  const count = e.sampling.count;
+  const count = classes?.length ?? e.sampling.count;
   const shape = imageShape(e);
   const images = s.dataset?.images ?? null;
   let prefix: Uint8Array | null = null;
@@ -84,6 +88,7 @@ export function requestSamples(seed = Math.floor(Math.random() * 1e9), fromHost 
     seed,
     keepRows: prefix ? s.keepRows : 0,
     prefix,
+    ...(classes ? { classes } : {}),
   } satisfies ToWorker);
 }
 

@@ -102,7 +102,8 @@ export class LossChart {
     for (const run of this.runs) {
       const train: (number | null)[] = new Array(steps.length).fill(null);
       const test: (number | null)[] = new Array(steps.length).fill(null);
-      for (const m of run.metrics) (m.split === 'train' ? train : test)[index.get(m.step)!] = value(m);
+      // The test curve (validation points are not drawn yet).
+      for (const m of run.metrics) if (m.split !== 'validation') (m.split === 'train' ? train : test)[index.get(m.step)!] = value(m);
       columns.push(train, smooth(train, this.smoothing), test);
     }
     return [steps, ...columns] as uPlot.AlignedData;

@@ -43,7 +43,7 @@ function train(m: Message<'train'>): void {
   const e = viewRun(m.runId, m.name, m.experiment, m.metrics, 'running', m.checkpoint);
   showDataset(testImageSubset(m.images, e));
   update({ status: 'starting', backend: { ...store.state.backend, choosing: true } });
-  worker.post({ type: 'train', runId: m.runId, experiment: e, images: m.images, checkpoint: m.checkpoint, backend: m.backend, wasmPaths: worker.wasmPaths() } satisfies ToWorker);
+  worker.post({ type: 'train', runId: m.runId, experiment: e, images: m.images, ...(m.labels ? { labels: m.labels } : {}), checkpoint: m.checkpoint, backend: m.backend, wasmPaths: worker.wasmPaths() } satisfies ToWorker);
   toHost({ type: 'started', runId: m.runId });
 }
 
@@ -127,5 +127,5 @@ function news(m: Message<'news'>): void {
 function sample(m: Message<'sample'>): void {
   void showRun(m.run, false);
   update({ temperature: m.temperature, keepRows: m.keepRows });
-  requestSamples(m.seed, true);
+  requestSamples(m.seed, true, m.classes);
 }

@@ -73,7 +73,7 @@ function field(m: Message<'field'>): void {
 function point(m: Message<'step'> | Message<'eval'>): void {
   const s = store.state;
   const curve = curveOf(s, m.runId);
-  const chart = curve >= 0 ? withPoints(s, curve, [{ step: m.step, split: m.type === 'step' ? 'train' : 'test', nats: m.nats, bitsPerDim: m.bitsPerDim }]) : s.chart;
+  const chart = curve >= 0 ? withPoints(s, curve, [{ step: m.step, split: m.type === 'step' ? 'train' : (m.split ?? 'test'), nats: m.nats, bitsPerDim: m.bitsPerDim }]) : s.chart;
   if (m.type === 'step' && onView(s, m.runId) && !s.stopping) update({ chart, status: `step ${m.step}/${s.view!.experiment.training.steps}` });
   else update({ chart });
   toHost(m);

@@ -17,6 +17,8 @@ export interface ModelSummary {
   readonly width: number;
   readonly channels: number;
   readonly levels: number;
+  /** A class-conditional model's number of classes (0: unconditional): the sample request's `classes` are 0 … K − 1. */
+  readonly classes: number;
   readonly parameters: number;
   /** Every convolution, for the kernel-mask view. */
   readonly layers: readonly { readonly name: string; readonly geometry: KernelGeometry; readonly inGroups: Int32Array; readonly outGroups: Int32Array }[];
@@ -32,10 +34,13 @@ export interface ModelSource {
 }
 
 export type ToWorker =
-  | ({ readonly type: 'train'; readonly images: ImageBatch } & ModelSource)
+  /** `labels`: a class-conditional experiment's class per image. */
+  | ({ readonly type: 'train'; readonly images: ImageBatch; readonly labels?: Uint8Array } & ModelSource)
   | ({ readonly type: 'load' } & ModelSource)
   | { readonly type: 'stop'; readonly runId: string }
-  | ({ readonly type: 'sample'; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number; readonly prefix: Uint8Array | null } & ModelSource)
+  /** `classes`: a class-conditional model's class for each of the `count` images (default: image n of class n mod
+   *  K; one row per class: perClassClasses in src/model/sampling). Refused for an unconditional model. */
+  | ({ readonly type: 'sample'; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number; readonly prefix: Uint8Array | null; readonly classes?: readonly number[] } & ModelSource)
   /** The structural dependency field of the loaded model, computed when first asked (it grows as (H·W·C)²). */
   | { readonly type: 'field'; readonly runId: string }
   | { readonly type: 'gradient'; readonly request: number; readonly image: Uint8Array; readonly i: number; readonly j: number; readonly c: number }
@@ -51,8 +56,9 @@ export type FromWorker =
   | { readonly type: 'model'; readonly runId: string; readonly summary: ModelSummary }
   /** The field, or null with why it is not computed (too large, or not while training). */
   | { readonly type: 'field'; readonly runId: string; readonly bits: Uint32Array | null; readonly why: string }
-  | { readonly type: 'step'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly imagesPerSecond: number; readonly seconds: number }
-  | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean }
+  | { readonly type: 'step'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly imagesPerSecond: number; readonly seconds: number; readonly conditional?: true }
+  /** An evaluation of the validation set (it chooses the best checkpoint) or the test set. */
+  | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly split: 'validation' | 'test'; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean; readonly conditional?: true }
   | { readonly type: 'samples'; readonly runId: string; readonly step: number; readonly images: ImageBatch; readonly png: Uint8Array }
   | { readonly type: 'checkpoint'; readonly runId: string; readonly step: number; readonly kinds: ('latest' | 'best')[]; readonly bytes: Uint8Array }
   | { readonly type: 'ended'; readonly runId: string; readonly status: 'finished' | 'stopped' | 'failed'; readonly step: number; readonly error?: string }

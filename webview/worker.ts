@@ -93,7 +93,7 @@ function announce(): void {
   if (!current) return;
   const { model, runId } = current;
   const { height, width, channels } = model.config.image;
-  post({ type: 'model', runId, summary: { type: model.config.type, height, width, channels, levels: model.head.levels, parameters: model.params.count, layers: model.params.layers } });
+  post({ type: 'model', runId, summary: { type: model.config.type, height, width, channels, levels: model.head.levels, classes: model.classes, parameters: model.params.count, layers: model.params.layers } });
 }
 
 /** The model of a run: the one on hand if it is that run's, else restored from its checkpoint. */
@@ -138,7 +138,7 @@ async function train(m: Extract<ToWorker, { type: 'train' }>): Promise<void> {
   let step = 0;
   try {
     await useBackend(runId, m.backend, m.wasmPaths);
-    const set = { images: images.data, count: images.count, height: images.height, width: images.width, channels: images.channels };
+    const set = { images: images.data, count: images.count, height: images.height, width: images.width, channels: images.channels, ...(images.testCount ? { testCount: images.testCount } : {}), ...(m.labels ? { labels: m.labels } : {}) };
     const batches = experimentBatches(experiment, set);
     const checkpoint = m.checkpoint ? decodeCheckpoint(m.checkpoint) : null;
     const restored = checkpoint ? await restoreCheckpoint(checkpoint) : null;
@@ -197,6 +197,7 @@ async function draw(m: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
     seed: m.seed,
     temperature: m.temperature,
     prefix: m.prefix && m.keepRows > 0 ? { images: m.prefix, rows: m.keepRows } : undefined,
+    classes: m.classes,
     onLogits: (_i, _j, c, logits) => {
       const p = samplingDistribution(model.head, logits, channels, c, m.temperature);
       for (let n = 0; n < m.count; n++) drawnFrom.set(p.subarray(n * per, (n + 1) * per), (n * channels + c) * per);

@@ -319,6 +319,7 @@ class Batches:
         data = experiment['data']
         dataset = images if isinstance(images, Dataset) else Dataset(images)
         self.images = dataset.images
+        self.labels = dataset.labels
         self.levels = data['levels']
         self.binarize = data['binarize']
         self.threshold = data['threshold']
@@ -339,9 +340,8 @@ class Batches:
             return (u < x / 255).astype(np.float32)
         return (x >= self.threshold * 255).astype(np.float32)
 
-    def train(self, step: int, size: int, part: slice = slice(None)) -> np.ndarray:
-        """The batch of training step `step` (0-based), [size, H, W, C]; `part` picks some of its images (one
-        rank's share under DDP) without encoding the others."""
+    def _train_images(self, step: int, size: int, part: slice):
+        """Which images the batch of training step `step` holds (its `part`), and the epoch of each."""
         n = len(self.train_indices)
         indices, epochs = [], []
         for k in range(size)[part]:
@@ -351,12 +351,35 @@ class Batches:
                 self._epoch, self._order = epoch, permutation(n, image_seed(self.seed, epoch, -1))
             indices.append(self.train_indices[self._order[position % n]])
             epochs.append(epoch)
-        return self._encode(np.array(indices, dtype=np.int64), epochs, self.seed)
+        return np.array(indices, dtype=np.int64), epochs
+
+    def train(self, step: int, size: int, part: slice = slice(None)) -> np.ndarray:
+        """The batch of training step `step` (0-based), [size, H, W, C]; `part` picks some of its images (one
+        rank's share under DDP) without encoding the others."""
+        indices, epochs = self._train_images(step, size, part)
+        return self._encode(indices, epochs, self.seed)
+
+    def _labels(self) -> np.ndarray:
+        if self.labels is None:
+            raise ValueError('these images have no class labels (a class-conditional model needs one per image)')
+        return self.labels
+
+    def train_labels(self, step: int, size: int, part: slice = slice(None)) -> np.ndarray:
+        """The class label of each image of train(step, size, part), in the same order (int64)."""
+        labels = self._labels()
+        return labels[self._train_images(step, size, part)[0]].astype(np.int64)
+
+    def _held_out_indices(self, split: str, start: int, size: int) -> np.ndarray:
+        return (self.validation_indices if split == 'validation' else self.test_indices)[start:start + size]
 
     def held_out(self, split: str, start: int, size: int) -> np.ndarray:
         """Validation or test images start … start + size − 1, encoded the same way every time."""
-        indices = (self.validation_indices if split == 'validation' else self.test_indices)[start:start + size]
+        indices = self._held_out_indices(split, start, size)
         return self._encode(indices, [-1] * len(indices), self.held_out_seed)
+
+    def held_out_labels(self, split: str, start: int, size: int) -> np.ndarray:
+        """The class label of each image of held_out(split, start, size), in the same order (int64)."""
+        return self._labels()[self._held_out_indices(split, start, size)].astype(np.int64)
 
     def test(self, start: int, size: int) -> np.ndarray:
         return self.held_out('test', start, size)

@@ -5,7 +5,7 @@
 DIR holds one folder per case, written by the TS engine (cpu backend): `model.safetensors` (its weights and
 config) and `io.safetensors` (`images` [N, H, W, C] pixel values, the TS `logits` and `nll` in nats per image,
 and `field` [H, W, C, H, W, C], the TS structural map: 1 where output (i, j, c) can depend on input element
-(i', j', c')). For each case this prints one JSON line: the largest logit and NLL differences, and how many
+(i', j', c')); and, for a class-conditional model, `classes` [N], each image's class). For each case this prints one JSON line: the largest logit and NLL differences, and how many
 entries of the field differ from the support of PyTorch's autograd Jacobian (on the same images, float64).
 """
 import json
@@ -24,7 +24,7 @@ def relative_error(ours: torch.Tensor, theirs: torch.Tensor) -> float:
     return ((ours.double() - theirs.double()).abs() / theirs.double().abs().clamp(min=1)).max().item()
 
 
-def gradient_support(model, image: torch.Tensor) -> torch.Tensor:
+def gradient_support(model, image: torch.Tensor, image_class=None) -> torch.Tensor:
     """Where ∂ log p(x_ijc | x_<ijc) / ∂x is non-zero, for every output (i, j, c) of one image: [H, W, C, H, W, C].
     The image is repeated once per output along the batch, so one backward pass gives the whole Jacobian; the
     labels are a separate tensor, so the gradient flows through the network only."""
@@ -33,7 +33,8 @@ def gradient_support(model, image: torch.Tensor) -> torch.Tensor:
     inputs = image.double().expand(d, h, w, c).clone().requires_grad_(True)
     labels = image.double().expand(d, h, w, c)
     select = torch.eye(d, dtype=torch.float64).reshape(d, h, w, c)
-    log_p = model.head.log_probs(model(inputs), labels)
+    classes = None if image_class is None else image_class.expand(d)
+    log_p = model.head.log_probs(model(inputs, classes), labels)
     (log_p * select).sum().backward()
     return (inputs.grad != 0).reshape(h, w, c, h, w, c)
 
@@ -51,8 +52,9 @@ def check_case(folder: str) -> dict:
     same_order = [ts_name(k) for k, _ in model.named_parameters()] == header_names(os.path.join(folder, 'model.safetensors'))
     io, _ = read_file(os.path.join(folder, 'io.safetensors'))
     images = io['images'].float()
+    classes = io['classes'].long() if 'classes' in io else None
     with torch.no_grad():
-        logits = model(images)
+        logits = model(images, classes)
         nll = model.nll_nats(images, logits)
     result = {
         'case': os.path.basename(folder),
@@ -65,8 +67,8 @@ def check_case(folder: str) -> dict:
     if 'field' in io:
         model.double()
         support = torch.zeros(io['field'].shape, dtype=torch.bool)
-        for image in images:
-            support |= gradient_support(model, image)
+        for n, image in enumerate(images):
+            support |= gradient_support(model, image, None if classes is None else classes[n])
         structural = io['field'].bool()
         result['fieldEntries'] = structural.numel()
         result['fieldDependencies'] = int(structural.sum())

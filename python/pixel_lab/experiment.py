@@ -61,9 +61,33 @@ def default_features(channels: int) -> dict:
     return {'hidden': -(-16 // groups) * groups, 'outputHidden': -(-32 // groups) * groups}
 
 
-def model_config_of(e: dict, image: tuple) -> dict:
-    """The TS engine's ModelConfig for images of shape (height, width, channels): what a checkpoint records."""
+def conditional_classes(e: dict, labels, class_names=None, source: str = 'the images'):
+    """The number of classes of a conditional experiment from its images' labels, as src/experiment/types.ts
+    conditionalClasses decides it: model.classes, else the class names' count or the largest label + 1. None when it
+    is not conditional; a ValueError naming model.conditional (or model.classes) when the labels do not fit."""
+    if not e['model'].get('conditional'):
+        return None
+    if labels is None:
+        raise ValueError(f'model.conditional needs a class label for every image, and {source} came without labels')
+    largest = int(labels.max()) if len(labels) else 0
+    classes = e['model'].get('classes') or max(len(class_names or []), largest + 1)
+    if largest >= classes:
+        raise ValueError(f'model.classes is {classes}, but {source} have label {largest}: model.classes must be at least {largest + 1}')
+    if classes < 2:
+        raise ValueError(f'model.conditional: {source} have a single class; a conditional model needs at least 2')
+    return classes
+
+
+def model_config_of(e: dict, image: tuple, classes=None) -> dict:
+    """The TS engine's ModelConfig for images of shape (height, width, channels): what a checkpoint records. A
+    conditional experiment's number of classes is `classes` (conditional_classes), else model.classes."""
+    model = {k: v for k, v in e['model'].items() if k not in ('conditional', 'classes')}
+    if e['model'].get('conditional'):
+        classes = classes or e['model'].get('classes')
+        if not classes:
+            raise ValueError('model.conditional: the number of classes comes from the data\'s labels (conditional_classes)')
+        model['classes'] = classes
     levels = e['data']['levels']
     head = {'kind': 'bernoulli'} if levels == 2 else {'kind': 'categorical', 'levels': levels}
     image = {'height': image[0], 'width': image[1], 'channels': image[2]}
-    return {**default_features(image['channels']), **e['model'], 'image': image, 'head': head, 'seed': e['training']['seed']}
+    return {**default_features(image['channels']), **model, 'image': image, 'head': head, 'seed': e['training']['seed']}

@@ -41,6 +41,29 @@ class Conv2D(nn.Module):
         return F.conv2d(F.pad(x, self.padding), w, self.bias, dilation=2 if slow_path else 1)
 
 
+class ClassEmbedding(nn.Module):
+    """Class conditioning (Conditional PixelCNN, van den Oord et al. 2016, §2.3): V·h added to a layer's
+    pre-activations, h the image's one-hot class; V [classes, features] (`…-class/embedding`), zero at first."""
+
+    def __init__(self, classes: int, features: int):
+        super().__init__()
+        self.embedding = nn.Parameter(torch.zeros(classes, features))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        """V·h for each image, [B, features, 1, 1], to add to a [B, features, H, W] map."""
+        return (h @ self.embedding)[:, :, None, None]
+
+
+def class_embedding(classes: int, features: int) -> Optional[ClassEmbedding]:
+    """A class embedding for a conditional model (classes > 0), None otherwise."""
+    return ClassEmbedding(classes, features) if classes > 0 else None
+
+
+def add_class(x: torch.Tensor, embedding: Optional[ClassEmbedding], h: Optional[torch.Tensor]) -> torch.Tensor:
+    """x + V·h, or x itself for an unconditional layer."""
+    return x if embedding is None else x + embedding(h)
+
+
 def masked_conv(kh: int, kw: int, mask: str, n_in: int, n_out: int, colours: int, **options) -> Conv2D:
     """A kh × kw convolution under mask A or B (or none), stored without its always-zero taps."""
     return Conv2D(causal_geometry(kh, kw, mask), n_in, n_out, colours, **options)

@@ -29,8 +29,9 @@ def draw_categorical(logits, temperature: float, u: float) -> int:
 
 
 @torch.no_grad()
-def sample(model, count: int, seed: int, temperature: float = 1.0) -> torch.Tensor:
-    """[count, H, W, C] pixel values (uint8)."""
+def sample(model, count: int, seed: int, temperature: float = 1.0, classes=None) -> torch.Tensor:
+    """[count, H, W, C] pixel values (uint8). A class-conditional model draws image n of class classes[n] (default
+    n mod K, as the TS sampler does)."""
     if not temperature > 0:
         raise ValueError(f'temperature must be > 0, got {temperature}')
     image = model.config['image']
@@ -38,10 +39,14 @@ def sample(model, count: int, seed: int, temperature: float = 1.0) -> torch.Tens
     device = next(model.parameters()).device
     rng = Random(seed)
     x = torch.zeros(count, h, w, c, device=device)
+    if model.classes and classes is None:
+        classes = [n % model.classes for n in range(count)]
+    if classes is not None:
+        classes = torch.as_tensor(classes, device=device).long()
     for i in range(h):
         for j in range(w):
             for ch in range(c):
-                logits = model(x[:, :i + 1])[:, i, j, ch].double().cpu().tolist()
+                logits = model(x[:, :i + 1], classes)[:, i, j, ch].double().cpu().tolist()
                 for n in range(count):
                     u = rng.next()
                     bernoulli = model.head.config['kind'] == 'bernoulli'

@@ -26,7 +26,7 @@ import torch.distributed as dist
 from . import create_model
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import Batches, load_dataset, split_of
-from .experiment import model_config_of, read_experiment
+from .experiment import conditional_classes, model_config_of, read_experiment
 from .heads import nats_to_bits_per_dim
 from .optim import create_optimizer
 from .png import encode_png, grid_pixels
@@ -92,16 +92,18 @@ def start_from_weights(model, file: str) -> None:
 @torch.no_grad()
 def evaluate(model, batches: Batches, images: int, device, batch_size: int = 64, split: str = 'test') -> dict:
     """Mean NLL over the first `images` images of the test (or validation) set (nats per image and bits/dim), as the
-    TS trainer measures it."""
+    TS trainer measures it; a class-conditional model's is the conditional NLL, each image with its own label."""
     total = min(images, len(batches.validation_indices if split == 'validation' else batches.test_indices))
     if total == 0:
         raise ValueError(f'there are no {split} images to evaluate on')
     nats = 0.0
     for start in range(0, total, batch_size):
-        x = torch.from_numpy(batches.held_out(split, start, min(batch_size, total - start))).to(device)
-        nats += model.nll_nats(x).double().sum().item()
+        size = min(batch_size, total - start)
+        x = torch.from_numpy(batches.held_out(split, start, size)).to(device)
+        classes = torch.from_numpy(batches.held_out_labels(split, start, size)).to(device) if model.classes else None
+        nats += model.nll_nats(x, classes=classes).double().sum().item()
     nats /= total
-    return {'nats': nats, 'bitsPerDim': nats_to_bits_per_dim(nats, model.dims), 'images': total}
+    return {'nats': nats, 'bitsPerDim': nats_to_bits_per_dim(nats, model.dims), 'images': total, **({'conditional': True} if model.classes else {})}
 
 
 def main(argv=None) -> int:
@@ -125,7 +127,10 @@ def main(argv=None) -> int:
         dataset = load_dataset(experiment, experiment_file)
         images = dataset.images
         batches = Batches(dataset, experiment)
-        model = create_model(model_config_of(experiment, images.shape[1:])).to(d.device)
+        data = experiment['data']
+        source = f"the {data['dataset']} data at {data.get('path')}" if data['dataset'] in ('idx', 'folder') else f"the {data['dataset']} images"
+        classes = conditional_classes(experiment, dataset.labels, dataset.class_names, source)
+        model = create_model(model_config_of(experiment, images.shape[1:], classes)).to(d.device)
         optimizer = create_optimizer(training['optimizer'], model.parameters(), training['learningRate'])
         state = {'step': 0, 'bestTestNats': None, 'bestStep': None, 'bestValidationNats': None}
         if args.weights:
@@ -139,7 +144,7 @@ def main(argv=None) -> int:
         if d.rank == 0:
             which = 'the official test set' if split_of(experiment) == 'official' else f"a random split, seed {experiment['data']['seed']}"
             print(f'data: {len(images)} images; {len(batches.train_indices)} for training, {len(batches.validation_indices)} for validation, '
-                  f'{len(batches.test_indices)} for testing ({which})', flush=True)
+                  f"{len(batches.test_indices)} for testing ({which}){f'; conditional on {classes} classes' if classes else ''}", flush=True)
             print(f'backend: {d.describe()}', flush=True)
             if run:
                 run.truncate_metrics(state['step'])
@@ -149,8 +154,10 @@ def main(argv=None) -> int:
                 print(f"resuming {run.dir} at step {state['step']} of {steps}", flush=True)
             else:
                 parent = args.out or os.path.join(os.path.dirname(experiment_file), 'runs', experiment['name'])
+                # A conditional model's run.json fields, as src/runs/run-folder.ts conditionalInfo writes them.
+                conditional = {'conditional': True, 'classes': classes, **({'classNames': list(dataset.class_names)} if dataset.class_names else {})} if classes else {}
                 run = RunFolder.create(parent, text, {'experiment': experiment['name'], 'experimentFile': experiment_file,
-                                                      'steps': steps, 'backend': 'pytorch', 'adapter': d.describe()})
+                                                      'steps': steps, 'backend': 'pytorch', 'adapter': d.describe(), **conditional})
                 print(f'run folder: {run.dir}', flush=True)
         outcome = train_loop(d, model, optimizer, batches, experiment, steps, share, state, run if d.rank == 0 else None, args.amp)
         if d.rank == 0:
@@ -180,12 +187,16 @@ def train_loop(d: Distributed, model, optimizer, batches: Batches, experiment: d
     autocast = torch.autocast('cuda', dtype=torch.bfloat16) if amp else contextlib.nullcontext()
     seconds = 0.0
     levels = model.head.levels
+    # A class-conditional model: its NLL is −log p(x | class), so flagged in metrics.jsonl and named in words.
+    flag = {'conditional': True} if model.classes else {}
+    nll = 'conditional NLL' if model.classes else 'NLL'
     beat = time.monotonic()
     for step in range(state['step'] + 1, steps + 1):
         began = time.perf_counter()
         x = torch.from_numpy(batches.train(step - 1, batch, share)).to(d.device)
+        classes = torch.from_numpy(batches.train_labels(step - 1, batch, share)).to(d.device) if model.classes else None
         with autocast:
-            logits = net(x)
+            logits = net(x, classes)
         # Mean NLL per dimension: the quantity the TS trainer minimises. DDP averages the ranks' gradients.
         loss = -model.head.log_probs(logits.float(), x).sum((1, 2, 3)).mean() / dims
         optimizer.zero_grad(set_to_none=True)
@@ -209,7 +220,7 @@ def train_loop(d: Distributed, model, optimizer, batches: Batches, experiment: d
             run.heartbeat()
             beat = time.monotonic()
         nats = value * dims
-        run.append_metrics({'step': step, 'split': 'train', 'nats': nats, 'bitsPerDim': nats_to_bits_per_dim(nats, dims),
+        run.append_metrics({'step': step, 'split': 'train', **flag, 'nats': nats, 'bitsPerDim': nats_to_bits_per_dim(nats, dims),
                             'imagesPerSecond': batch / elapsed, 'seconds': seconds})
         print(f'step {step}/{steps}: {nats:.2f} nats/image, {batch / elapsed:.1f} images/s', flush=True)
         model.eval()
@@ -227,9 +238,9 @@ def train_loop(d: Distributed, model, optimizer, batches: Batches, experiment: d
             for split, r in (('validation', validation), ('test', result)):
                 if r is None:
                     continue
-                run.append_metrics({'step': step, 'split': split, 'nats': r['nats'], 'bitsPerDim': r['bitsPerDim'], 'seconds': 0})
+                run.append_metrics({'step': step, 'split': split, **flag, 'nats': r['nats'], 'bitsPerDim': r['bitsPerDim'], 'seconds': 0})
                 decides = split == 'validation' or validation is None
-                print(f"step {step}: {split} NLL {r['nats']:.2f} nats/image, {r['bitsPerDim']:.4f} bits/dim ({r['images']} images)"
+                print(f"step {step}: {split} {nll} {r['nats']:.2f} nats/image, {r['bitsPerDim']:.4f} bits/dim ({r['images']} images)"
                       f"{', best so far' if improved and decides else ''}", flush=True)
         if step % training['sampleEvery'] == 0 or last:
             images = sample(model, sampling['count'], training['seed'] + step, sampling['temperature'])

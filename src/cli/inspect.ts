@@ -7,7 +7,7 @@ import { pixelBeliefs } from '../model/beliefs';
 import { gradientMap, type PixelChannel, structuralMap } from '../model/dependency';
 import { natsToBitsPerDim } from '../model/heads';
 import type { PixelModel } from '../model/model';
-import { sample } from '../model/sampling/index';
+import { perClassClasses, sample } from '../model/sampling/index';
 import { loadModel } from '../model/serialize';
 import { encodeNllMap } from '../runs/nll-map-png';
 import { encodeGrid } from '../runs/png';
@@ -16,7 +16,7 @@ import { splitOf } from '../experiment/types';
 import { decodeCheckpoint } from '../train/checkpoint';
 import { evaluate } from '../train/loop';
 import { consoleReporter } from './progress';
-import { chooseBackend, modelFor, prepareData, readExperiment } from './session';
+import { chooseBackend, modelFor, nllName, prepareData, readExperiment } from './session';
 
 /** The run's best checkpoint (or its latest when no evaluation has run), as a model. */
 function modelFromRun(run: RunFolder): { model: PixelModel; which: string; step: number } {
@@ -26,21 +26,56 @@ function modelFromRun(run: RunFolder): { model: PixelModel; which: string; step:
   return { model: loadModel(checkpoint.model), which: found.kind, step: checkpoint.state.step };
 }
 
-export async function sampleCommand(run: RunFolder, o: { count?: number; temperature?: number; seed?: number; out?: string; backend?: BackendPreference }): Promise<void> {
+/**
+ * A class of a conditional run, from its index (0 … K − 1) or its name (the class names its data had, saved in
+ * run.json; letter case ignored). Every failure says what the classes are.
+ */
+export function resolveClass(text: string, classes: number, names: readonly string[] | undefined): number {
+  const listed = names?.length ? `: ${names.map((n, k) => `${k} ${n}`).join(', ')}` : ` (0 … ${classes - 1}; this run has no class names)`;
+  if (/^\d+$/.test(text.trim())) {
+    const k = Number(text.trim());
+    if (k < classes) return k;
+    throw new Error(`--class ${text}: this run's model has ${classes} classes${listed}`);
+  }
+  const wanted = text.trim().toLowerCase();
+  const k = names?.findIndex((n) => n.toLowerCase() === wanted) ?? -1;
+  if (k >= 0 && k < classes) return k;
+  throw new Error(`--class ${JSON.stringify(text)} is not a class of this run${listed}`);
+}
+
+export async function sampleCommand(run: RunFolder, o: { count?: number; temperature?: number; seed?: number; out?: string; backend?: BackendPreference; class?: string; perClass?: number }): Promise<void> {
   const reporter = consoleReporter();
   const { experiment } = readExperiment(run.experimentFile, { backend: o.backend });
   await chooseBackend(experiment.training.backend, reporter);
   const { model, which, step } = modelFromRun(run);
-  const count = o.count ?? experiment.sampling.count;
-  const { height, width, channels } = model.config.image;
-  const started = performance.now();
-  const images = await sample(model, { count, seed: o.seed ?? experiment.training.seed, temperature: o.temperature ?? experiment.sampling.temperature });
-  const png = encodeGrid(images, { count, height, width, channels, levels: model.head.levels });
-  const out = o.out ? path.resolve(o.out) : path.join(run.dir, 'samples', `sample-${timestamp()}.png`);
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, png);
-  console.log(`${count} samples from the ${which} checkpoint (step ${step}) in ${((performance.now() - started) / 1000).toFixed(1)} s: ${out}`);
-  model.dispose();
+  try {
+    if ((o.class !== undefined || o.perClass !== undefined) && model.classes === 0) {
+      throw new Error(`${o.class !== undefined ? '--class' : '--per-class'}: this run's model is not class-conditional ("model.conditional" in its experiment)`);
+    }
+    if (o.class !== undefined && o.perClass !== undefined) throw new Error('--class and --per-class do not go together: one class, or a row of each');
+    const names = run.info.classNames;
+    const chosen = o.class !== undefined ? resolveClass(o.class, model.classes, names) : null;
+    const count = o.perClass !== undefined ? model.classes * o.perClass : (o.count ?? experiment.sampling.count);
+    const classes = o.perClass !== undefined ? perClassClasses(model.classes, o.perClass) : chosen !== null ? new Int32Array(count).fill(chosen) : undefined;
+    const { height, width, channels } = model.config.image;
+    const started = performance.now();
+    const images = await sample(model, { count, seed: o.seed ?? experiment.training.seed, temperature: o.temperature ?? experiment.sampling.temperature, classes });
+    const png = encodeGrid(images, { count, height, width, channels, levels: model.head.levels, ...(o.perClass !== undefined ? { columns: o.perClass } : {}) });
+    const out = o.out ? path.resolve(o.out) : path.join(run.dir, 'samples', `sample-${timestamp()}.png`);
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, png);
+    const what =
+      chosen !== null
+        ? ` of class ${chosen}${names?.[chosen] ? ` (${names[chosen]})` : ''}`
+        : o.perClass !== undefined
+          ? `, one row of ${o.perClass} per class (${model.classes} rows${names?.length ? `: ${names.slice(0, model.classes).join(', ')}` : ''})`
+          : model.classes > 0
+            ? `, image n of class n mod ${model.classes}`
+            : '';
+    console.log(`${count} samples${what} from the ${which} checkpoint (step ${step}) in ${((performance.now() - started) / 1000).toFixed(1)} s: ${out}`);
+  } finally {
+    model.dispose();
+  }
 }
 
 export async function evalCommand(run: RunFolder, o: { json?: boolean; backend?: BackendPreference; map?: number; out?: string }): Promise<void> {
@@ -62,10 +97,11 @@ export async function evalCommand(run: RunFolder, o: { json?: boolean; backend?:
   const result = await evaluate(model, prepared.batches, split.test.length, undefined, 'test');
   const testSplit = splitOf(experiment);
   if (o.json) {
-    console.log(JSON.stringify({ checkpoint: which, step, split: 'test', testSplit, testImages: result.images, nats: result.nats, bitsPerDim: result.bitsPerDim, validation: validation && { images: validation.images, nats: validation.nats, bitsPerDim: validation.bitsPerDim } }));
+    console.log(JSON.stringify({ checkpoint: which, step, split: 'test', testSplit, testImages: result.images, nats: result.nats, bitsPerDim: result.bitsPerDim, ...(result.conditional ? { conditional: true } : {}), validation: validation && { images: validation.images, nats: validation.nats, bitsPerDim: validation.bitsPerDim } }));
   } else {
-    if (validation) console.log(`validation NLL of the ${which} checkpoint (step ${step}): ${validation.nats.toFixed(3)} nats/image, ${validation.bitsPerDim.toFixed(4)} bits/dim over ${validation.images} validation images`);
-    console.log(`test NLL of the ${which} checkpoint (step ${step}): ${result.nats.toFixed(3)} nats/image, ${result.bitsPerDim.toFixed(4)} bits/dim over ${result.images} test images (${testSplit === 'official' ? 'the official test set' : 'a random split'})`);
+    const nll = nllName(result.conditional);
+    if (validation) console.log(`validation ${nll} of the ${which} checkpoint (step ${step}): ${validation.nats.toFixed(3)} nats/image, ${validation.bitsPerDim.toFixed(4)} bits/dim over ${validation.images} validation images`);
+    console.log(`test ${nll} of the ${which} checkpoint (step ${step}): ${result.nats.toFixed(3)} nats/image, ${result.bitsPerDim.toFixed(4)} bits/dim over ${result.images} test images (${testSplit === 'official' ? 'the official test set' : 'a random split'})`);
   }
   model.dispose();
 }
@@ -77,16 +113,19 @@ async function nllMapCommand(run: RunFolder, model: PixelModel, batches: Batches
   const { height, width, channels } = model.config.image;
   // The test image exactly as evaluation encodes it.
   const image = batches.test(index, 1);
-  const b = await pixelBeliefs(model, image);
+  // A class-conditional model reads the image as of its own class: the map of −log p(x | class).
+  const imageClass = model.classes > 0 ? batches.testLabels(index, 1)[0] : undefined;
+  const b = await pixelBeliefs(model, image, imageClass);
   const nats = b.nll.reduce((s, v) => s + v, 0);
   const bitsPerDim = natsToBitsPerDim(nats, height * width * channels);
   const out = o.out ? path.resolve(o.out) : path.join(run.dir, 'maps', `nll-test-${index}.png`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, encodeNllMap({ image, nll: b.nll, height, width, channels, levels: model.head.levels }));
   if (o.json) {
-    console.log(JSON.stringify({ testImage: index, nats, bitsPerDim, maxPixelNats: Math.max(...pixelSums(b.nll, channels)), out }));
+    console.log(JSON.stringify({ testImage: index, ...(imageClass !== undefined ? { conditional: true, class: imageClass } : {}), nats, bitsPerDim, maxPixelNats: Math.max(...pixelSums(b.nll, channels)), out }));
   } else {
-    console.log(`test image ${index} of ${tests}, ${what}: NLL ${nats.toFixed(3)} nats (${bitsPerDim.toFixed(4)} bits/dim); the most surprising pixel ${Math.max(...pixelSums(b.nll, channels)).toFixed(2)} nats`);
+    const ofClass = imageClass !== undefined ? ` (class ${imageClass}${run.info.classNames?.[imageClass] ? `, ${run.info.classNames[imageClass]}` : ''})` : '';
+    console.log(`test image ${index} of ${tests}${ofClass}, ${what}: ${nllName(imageClass !== undefined)} ${nats.toFixed(3)} nats (${bitsPerDim.toFixed(4)} bits/dim); the most surprising pixel ${Math.max(...pixelSums(b.nll, channels)).toFixed(2)} nats`);
     console.log(`map: ${out}`);
   }
 }

@@ -4,6 +4,7 @@
  *   resume <run>                                                continue from the latest checkpoint
  *   runs <experiment|folder> [--json]                           the runs, with "interrupted" for a dead trainer
  *   sample <run> [--count N] [--temperature T] [--out FILE.png] a sample grid from the best checkpoint
+ *     [--class K|NAME] [--per-class N]                          by class (class-conditional runs)
  *   eval <run> [--map N [--out FILE.png]]                       test NLL of the best checkpoint; one test image's NLL map
  *   deps <experiment|run> --pixel i,j[,c] [--json]              structural and gradient dependency maps
  *   bench                                                       speed against the PyTorch reference
@@ -48,7 +49,8 @@ function finish(result: SessionResult): void {
     `checkpoints: ${run.checkpointPath('latest')}${existsSync(run.checkpointPath('best')) ? `, ${run.checkpointPath('best')}` : ''}`,
     ...(run.sampleFiles().length ? [`samples:     ${run.sampleFiles().slice(-1)[0]}`] : []),
   ];
-  console.log(`${status} at step ${result.state.step}${bestSummary(result.state) ? `; ${bestSummary(result.state)}` : ''}`);
+  const best = bestSummary({ ...result.state, conditional: run.info.conditional });
+  console.log(`${status} at step ${result.state.step}${best ? `; ${best}` : ''}`);
   files.forEach((f) => console.log(f));
   if (status === 'stopped') console.log(`continue with: pixel-lab resume ${run.dir}`);
   if (status === 'failed') throw new Error(result.error);
@@ -92,6 +94,8 @@ export function program(): Command {
     .option('--temperature <t>', 'divide the logits by this (default: the experiment\'s)', positiveNumber('--temperature'))
     .option('--seed <n>', 'random seed', positiveInt('--seed'))
     .option('--out <file.png>', 'where to write the grid (default: in the run\'s samples folder)')
+    .option('--class <k|name>', 'a class-conditional run: every image of this class, by index or by name')
+    .option('--per-class <n>', 'a class-conditional run: n images of each class, one row per class', positiveInt('--per-class'))
     .addOption(backendOption())
     .action(async (dir: string, o) => sampleCommand(RunFolder.open(dir), o));
   cli

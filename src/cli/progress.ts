@@ -28,7 +28,7 @@ export function consoleReporter(stream: NodeJS.WriteStream = process.stderr): Re
     step(r, total) {
       first ??= { step: r.step - 1, seconds: 0 };
       const perStep = (r.seconds - first.seconds) / (r.step - first.step);
-      const line = `step ${r.step}/${total}  loss ${r.nats.toFixed(2)} nats/image (${r.bitsPerDim.toFixed(4)} bits/dim)  ${r.imagesPerSecond.toFixed(0)} images/s  ETA ${formatDuration(perStep * (total - r.step))}`;
+      const line = `step ${r.step}/${total}  ${r.conditional ? 'conditional NLL' : 'loss'} ${r.nats.toFixed(2)} nats/image (${r.bitsPerDim.toFixed(4)} bits/dim)  ${r.imagesPerSecond.toFixed(0)} images/s  ETA ${formatDuration(perStep * (total - r.step))}`;
       if (live) {
         stream.write(`\r\x1b[2K${line}`);
         drawn = true;

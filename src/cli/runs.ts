@@ -27,7 +27,7 @@ export function runsCommand(target: string, o: { json?: boolean }): void {
   const parent = runsParent(target);
   const rows = runFoldersIn(parent).map((run) => {
     const info: RunInfo = run.info;
-    return { id: info.id, dir: run.dir, status: effectiveStatus(info), step: info.step, steps: info.steps, bestStep: info.bestStep ?? null, bestValidationNats: info.bestValidationNats ?? null, bestTestNats: info.bestTestNats ?? null, error: info.error };
+    return { id: info.id, dir: run.dir, status: effectiveStatus(info), step: info.step, steps: info.steps, bestStep: info.bestStep ?? null, bestValidationNats: info.bestValidationNats ?? null, bestTestNats: info.bestTestNats ?? null, error: info.error, ...(info.conditional ? { conditional: true } : {}) };
   });
   if (o.json) {
     console.log(JSON.stringify(rows));

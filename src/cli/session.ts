@@ -9,11 +9,11 @@ import { selectNodeBackend } from '../backend/node';
 import type { BackendChoice, BackendPreference } from '../backend/select';
 import { type Batches, experimentBatches } from '../data/batches';
 import { loadImages } from '../data/node-load';
-import { type Experiment, modelConfigOf, parseExperiment, splitOf } from '../experiment/experiment';
+import { type DataClasses, dataClasses, type Experiment, modelConfigOf, parseExperiment, splitOf } from '../experiment/experiment';
 import { createModel } from '../model/index';
 import type { PixelModel } from '../model/model';
 import { encodeGrid } from '../runs/png';
-import { effectiveStatus, HEARTBEAT_MS, type RunInfo, RunFolder, runsFolderOf, WriteError } from '../runs/run-folder';
+import { conditionalInfo, effectiveStatus, HEARTBEAT_MS, type RunInfo, RunFolder, runsFolderOf, WriteError } from '../runs/run-folder';
 import { createOptimizer, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint, type TrainState } from '../train/checkpoint';
 import { failureMessage, type StepReport, trainLoop, trainSettings } from '../train/loop';
 
@@ -37,6 +37,8 @@ export interface PreparedExperiment {
   readonly text: string;
   readonly batches: Batches;
   readonly source: string;
+  /** A class-conditional experiment's classes (from its data's labels); null for an unconditional one. */
+  readonly classes: DataClasses | null;
 }
 
 export function readExperiment(file: string, overrides: { steps?: number; backend?: BackendPreference } = {}): { experiment: Experiment; text: string } {
@@ -49,7 +51,8 @@ export function readExperiment(file: string, overrides: { steps?: number; backen
 export function prepareData(experiment: Experiment, file: string, text: string, reporter: Reporter): PreparedExperiment {
   const loaded = loadImages(experiment, file, text);
   loaded.warnings.forEach((w) => reporter.warn(w));
-  return { experiment, file, text, batches: experimentBatches(experiment, loaded.set), source: loaded.source };
+  const classes = dataClasses(experiment, loaded.set, file, text);
+  return { experiment, file, text, batches: experimentBatches(experiment, loaded.set), source: loaded.source, classes };
 }
 
 /** Where the images came from and how they split, in words. */
@@ -60,7 +63,12 @@ export function dataLine(prepared: PreparedExperiment): string {
 }
 
 export function modelFor(prepared: PreparedExperiment): PixelModel {
-  return createModel(modelConfigOf(prepared.experiment, prepared.batches.shape));
+  return createModel(modelConfigOf(prepared.experiment, prepared.batches.shape, prepared.classes?.classes));
+}
+
+/** "NLL", or "conditional NLL" for a class-conditional model: −log p(x | class) is not −log p(x). */
+export function nllName(conditional: boolean | undefined): string {
+  return conditional ? 'conditional NLL' : 'NLL';
 }
 
 export async function chooseBackend(preference: BackendPreference, reporter: Reporter): Promise<BackendChoice> {
@@ -86,7 +94,7 @@ export async function startRun(file: string, out: string | undefined, overrides:
   const parent = out ? path.resolve(out) : runsFolderOf(file, experiment.name);
   const backend = await chooseBackend(experiment.training.backend, reporter);
   const prepared = prepareData(experiment, file, text, reporter);
-  reporter.info(`data: ${dataLine(prepared)}`);
+  reporter.info(`data: ${dataLine(prepared)}${prepared.classes ? `; conditional on ${prepared.classes.classes} classes` : ''}`);
   const model = modelFor(prepared);
   let optimizer: tf.Optimizer | null = null;
   let run: RunFolder;
@@ -98,6 +106,7 @@ export async function startRun(file: string, out: string | undefined, overrides:
       steps: experiment.training.steps,
       backend: backend.name,
       adapter: backend.adapter,
+      ...conditionalInfo(model.classes || undefined, prepared.classes?.classNames),
     });
   } catch (error) {
     model.dispose();
@@ -173,14 +182,14 @@ export async function trainRun(run: RunFolder, prepared: PreparedExperiment, mod
     const outcome = await trainLoop(model, optimizer, prepared.batches, settings, start, {
       onStep: (r) => {
         if (heartbeatError) throw heartbeatError;
-        run.appendMetrics({ step: r.step, split: 'train', nats: r.nats, bitsPerDim: r.bitsPerDim, imagesPerSecond: r.imagesPerSecond, seconds: r.seconds, time: new Date().toISOString() });
+        run.appendMetrics({ step: r.step, split: 'train', ...(r.conditional ? { conditional: true } : {}), nats: r.nats, bitsPerDim: r.bitsPerDim, imagesPerSecond: r.imagesPerSecond, seconds: r.seconds, time: new Date().toISOString() });
         reporter.step(r, settings.steps);
       },
       onEval: (r) => {
-        run.appendMetrics({ step: r.step, split: r.split, nats: r.nats, bitsPerDim: r.bitsPerDim, seconds: 0, time: new Date().toISOString() });
+        run.appendMetrics({ step: r.step, split: r.split, ...(r.conditional ? { conditional: true } : {}), nats: r.nats, bitsPerDim: r.bitsPerDim, seconds: 0, time: new Date().toISOString() });
         // The validation set decides the best; say so once, on the line of the split that decided it.
         const decides = r.split === 'validation' || prepared.batches.split.validation.length === 0;
-        reporter.info(`step ${r.step}: ${r.split} NLL ${r.nats.toFixed(2)} nats/image, ${r.bitsPerDim.toFixed(4)} bits/dim (${r.images} images)${r.best && decides ? ', best so far' : ''}`);
+        reporter.info(`step ${r.step}: ${r.split} ${nllName(r.conditional)} ${r.nats.toFixed(2)} nats/image, ${r.bitsPerDim.toFixed(4)} bits/dim (${r.images} images)${r.best && decides ? ', best so far' : ''}`);
       },
       onSamples: (step, images) => {
         const png = encodeGrid(images, { count: settings.sampleCount, height, width, channels, levels: model.head.levels });

@@ -101,19 +101,53 @@ export class Batches {
 
   /** The batch of training step `step` (0-based): [size, H, W, C] encoded values. */
   train(step: number, size: number): Float32Array {
-    const n = this.split.train.length;
     const out = new Float32Array(size * this.imageSize);
     for (let k = 0; k < size; k++) {
-      const position = step * size + k;
-      const epoch = Math.floor(position / n);
-      if (epoch !== this.epoch) {
-        this.epoch = epoch;
-        this.order = permutation(n, imageSeed(this.seed, epoch, -1));
-      }
-      const index = this.split.train[this.order[position % n]];
+      const { index, epoch } = this.trainImage(step * size + k);
       this.encode(index, epoch, this.seed, out.subarray(k * this.imageSize, (k + 1) * this.imageSize));
     }
     return out;
+  }
+
+  /** Which image is at `position` of the training stream, and in which epoch. */
+  private trainImage(position: number): { index: number; epoch: number } {
+    const n = this.split.train.length;
+    const epoch = Math.floor(position / n);
+    if (epoch !== this.epoch) {
+      this.epoch = epoch;
+      this.order = permutation(n, imageSeed(this.seed, epoch, -1));
+    }
+    return { index: this.split.train[this.order[position % n]], epoch };
+  }
+
+  /** Whether the images have class labels (what a conditional model needs). */
+  get labelled(): boolean {
+    return this.set.labels !== undefined;
+  }
+
+  /** The class label of each image of `train(step, size)`, in the same order. Throws when the images have no labels. */
+  trainLabels(step: number, size: number): Int32Array {
+    const labels = this.labels();
+    return Int32Array.from({ length: size }, (_, k) => labels[this.trainImage(step * size + k).index]);
+  }
+
+  /** The class label of each image of `test(from, size)`, in the same order. Throws when the images have no labels. */
+  testLabels(from: number, size: number): Int32Array {
+    return this.heldOutLabels('test', from, size);
+  }
+
+  /** The class label of each image of `heldOut(split, from, size)`, in the same order. Throws when the images have no
+   *  labels. */
+  heldOutLabels(split: 'validation' | 'test', from: number, size: number): Int32Array {
+    const labels = this.labels();
+    const indices = this.split[split];
+    const count = Math.max(0, Math.min(size, indices.length - from));
+    return Int32Array.from({ length: count }, (_, k) => labels[indices[from + k]]);
+  }
+
+  private labels(): Uint8Array {
+    if (!this.set.labels) throw new Error('these images have no class labels (a class-conditional model needs one per image)');
+    return this.set.labels;
   }
 
   /** Test images `from` … `from + size − 1` (fewer at the end), encoded the same way every time. */

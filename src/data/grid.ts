@@ -12,6 +12,8 @@ export interface GridOptions {
   readonly scale?: number;
   /** Pixels between tiles. */
   readonly gap?: number;
+  /** Images per row (default: a square-ish grid); a per-class grid has one row per class. */
+  readonly columns?: number;
 }
 
 export interface GridLayout {
@@ -25,7 +27,7 @@ export interface GridLayout {
 }
 
 export function gridLayout(o: GridOptions): GridLayout {
-  const columns = Math.ceil(Math.sqrt(o.count));
+  const columns = o.columns ?? Math.ceil(Math.sqrt(o.count));
   const rows = Math.ceil(o.count / columns);
   const gap = o.gap ?? 1;
   const scale = o.scale ?? Math.max(1, Math.floor(256 / (columns * o.width)));

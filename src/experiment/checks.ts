@@ -120,7 +120,9 @@ export function datasetShape(data: Experiment['data'] | { dataset: DatasetName; 
 export function wholeExperimentProblems(e: Experiment, image: ImageShape, counts: { count?: number; testCount?: number } = {}): PathProblem[] {
   const problems: PathProblem[] = [];
   const fieldOf: Record<string, string> = { 'image.channels': 'data.channels', 'image.height': 'data.height', 'image.width': 'data.width', 'head.levels': 'data.levels' };
-  const config = modelConfigOf(e, image);
+  problems.push(...conditionalProblems(e));
+  // Before the data is read (idx, folder), a conditional model's size is estimated for 256 classes, the most.
+  const config = modelConfigOf(e, image, 256);
   const modelProblems = configProblems(config);
   for (const message of modelProblems) {
     const field = message.split(' ')[0];
@@ -138,4 +140,23 @@ export function wholeExperimentProblems(e: Experiment, image: ImageShape, counts
     }
   }
   return problems;
+}
+
+/** A conditional model needs labels: what the file alone shows is wrong (the data's labels are checked when read). */
+function conditionalProblems(e: Experiment): PathProblem[] {
+  const { conditional, classes } = e.model;
+  if (!conditional) {
+    return classes !== undefined ? [['model.classes', 'model.classes applies to conditional models only: add "conditional": true, or remove it']] : [];
+  }
+  // A folder's labels are its class sub-folders: known once read.
+  if (e.data.dataset === 'folder') return [];
+  if (e.data.dataset === 'idx') {
+    return e.data.labels === undefined ? [['model.conditional', 'model.conditional needs a class label for every image: add data.labels (an IDX labels file, one per image), or remove it']] : [];
+  }
+  const own = DATASET_CLASSES[e.data.dataset]?.length;
+  if (own === undefined) {
+    return [['model.conditional', `model.conditional needs a class label for every image, and the ${e.data.dataset} dataset has none (mnist and fashion-mnist do): remove it, or use labelled data`]];
+  }
+  if (classes !== undefined && classes < own) return [['model.classes', `model.classes is ${classes}, but ${e.data.dataset} has ${own} classes: it must be at least ${own}`]];
+  return [];
 }

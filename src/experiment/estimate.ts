@@ -59,7 +59,8 @@ export interface DataSize {
   readonly labelled?: boolean;
 }
 
-/** An upper bound on the trainable parameters of a model (weights and biases of every convolution). */
+/** An upper bound on the trainable parameters of a model (weights and biases of every convolution, and the class
+ *  embeddings of a conditional model). */
 export function parameterBound(c: ModelConfig): number {
   const h = c.hidden;
   const k = c.kernel;
@@ -78,7 +79,10 @@ export function parameterBound(c: ModelConfig): number {
   const input = c.image.channels * features * Math.max(c.firstKernel, 1) ** 2 + features;
   const outputHidden = c.outputHidden > 0 ? c.outputHidden : features;
   const output = features * c.outputHidden + outputHidden * c.image.channels * values + c.outputHidden + c.image.channels * values;
-  return c.layers * perLayer[c.type] + input + output;
+  // Conditional models: a row of V per class for each conditioned pre-activation (src/model/*.ts, `…-class`).
+  const classFeatures: Record<ModelType, number> = { pixelcnn: h, 'gated-pixelcnn': 4 * h, 'row-lstm': 4 * h, 'diagonal-bilstm': 8 * h };
+  const classes = (c.classes ?? 0) * (c.layers * classFeatures[c.type] + (c.type === 'pixelcnn' ? features : 0));
+  return c.layers * perLayer[c.type] + input + output + classes;
 }
 
 /** The memory one training step of `c` takes at this batch size, with Adam or RMSProp (two slots per weight), with

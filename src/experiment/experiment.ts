@@ -11,7 +11,8 @@ import { type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { datasetShape, wholeExperimentProblems } from './checks';
 import schema from './pixel-experiment.schema.json';
 import { type At, describeSyntax, ExperimentError, type ExperimentProblem, instanceSegments, nearestNode, positionIn, schemaProblem, sortProblems } from './problems';
-import { defaultFeatures, type Experiment, imageShape } from './types';
+import { conditionalClasses, type DataClasses, defaultFeatures, type Experiment, imageShape } from './types';
+import { problemAt } from './problems';
 
 export * from './types';
 export { ExperimentError, type ExperimentProblem, problemAt } from './problems';
@@ -111,4 +112,18 @@ function withoutFaults(value: unknown, errors: { instancePath: string; keyword: 
 function defaultName(file: string): string {
   const base = file.split(/[\\/]/).pop() ?? file;
   return base.replace(/\.pixel\.json$/, '').replace(/\.json$/, '');
+}
+
+/**
+ * The classes of a conditional experiment from its loaded images (null when it is not conditional); images
+ * without labels, or a label past model.classes, are an ExperimentError at model.conditional (or model.classes) of
+ * the experiment's text.
+ */
+export function dataClasses(e: Experiment, set: Parameters<typeof conditionalClasses>[1], file: string, text: string): DataClasses | null {
+  try {
+    return conditionalClasses(e, set);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new ExperimentError(file, [problemAt(text, message.startsWith('model.classes') ? 'model.classes' : 'model.conditional', message)]);
+  }
 }

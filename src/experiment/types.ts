@@ -14,7 +14,12 @@ export interface Experiment {
   readonly name: string;
   readonly description?: string;
   /** The architecture; the image shape and head follow from `data`, the initialisation seed from `training`. */
-  readonly model: Omit<ModelConfig, 'image' | 'head' | 'seed'>;
+  readonly model: Omit<ModelConfig, 'image' | 'head' | 'seed' | 'classes'> & {
+    /** Class-conditional: a learned per-class bias in every layer; needs a class label for every image. */
+    readonly conditional?: boolean;
+    /** The number of classes of a conditional model; default: the data's (its class names, else its largest label + 1). */
+    readonly classes?: number;
+  };
   readonly data: {
     readonly dataset: DatasetName;
     readonly path?: string;
@@ -73,6 +78,38 @@ export function splitOf(e: Pick<Experiment, 'data'>): 'official' | 'random' {
   return e.data.split ?? (e.data.test ? 'official' : 'random');
 }
 
+/** The classes a conditional experiment will have, as far as the file alone says: model.classes, or a bundled
+ *  dataset's; undefined when only its data can tell (or when it is not conditional). */
+export function staticClasses(e: Experiment): number | undefined {
+  if (!e.model.conditional) return undefined;
+  if (e.model.classes) return e.model.classes;
+  return DATASET_CLASSES[e.data.dataset]?.length;
+}
+
+/** The data's side of a conditional model: how many classes, and their names when the data has them. */
+export interface DataClasses {
+  readonly classes: number;
+  readonly classNames?: readonly string[];
+}
+
+/**
+ * The classes of a conditional experiment, from its loaded images' labels (null when it is not conditional).
+ * Throws, saying what is missing, when the images have no labels or a label is past model.classes: the callers
+ * place the message at model.conditional (or model.classes).
+ */
+export function conditionalClasses(e: Experiment, set: { readonly count: number; readonly labels?: Uint8Array; readonly classNames?: readonly string[] }): DataClasses | null {
+  if (!e.model.conditional) return null;
+  const source = e.data.dataset === 'idx' || e.data.dataset === 'folder' ? `the ${e.data.dataset} data at ${e.data.path}` : `the ${e.data.dataset} images`;
+  if (!set.labels) throw new Error(`model.conditional needs a class label for every image, and ${source} came without labels`);
+  if (set.labels.length !== set.count) throw new Error(`model.conditional: ${source} have ${set.count} images but ${set.labels.length} labels`);
+  let largest = 0;
+  for (const k of set.labels) largest = Math.max(largest, k);
+  const classes = e.model.classes ?? Math.max(set.classNames?.length ?? 0, largest + 1);
+  if (largest >= classes) throw new Error(`model.classes is ${classes}, but ${source} have label ${largest}: model.classes must be at least ${largest + 1}`);
+  if (classes < 2) throw new Error(`model.conditional: ${source} have a single class; a conditional model needs at least 2`);
+  return { classes, ...(set.classNames ? { classNames: set.classNames } : {}) };
+}
+
 /** Features per layer and in the output stack when the experiment does not say: 16 and 32 for grey images; for RGB
  *  the same rounded up to a multiple of 3 (18 and 33), as the features are split into one group per colour. */
 export function defaultFeatures(channels: number): { hidden: number; outputHidden: number } {
@@ -91,10 +128,18 @@ export function imageShape(e: Experiment, own?: { height: number; width: number;
   return { height, width, channels };
 }
 
-/** The model configuration an experiment describes, for images of the given shape. */
-export function modelConfigOf(e: Experiment, image: ModelConfig['image']): ModelConfig {
+/**
+ * The model configuration an experiment describes, for images of the given shape. A conditional experiment's
+ * number of classes is model.classes, else `dataClasses` (the data's: conditionalClasses), else a bundled
+ * dataset's; with none of them it throws.
+ */
+export function modelConfigOf(e: Experiment, image: ModelConfig['image'], dataClasses?: number): ModelConfig {
+  const { conditional, classes: own, ...model } = e.model;
+  const classes = conditional ? (own ?? dataClasses ?? staticClasses(e)) : undefined;
+  if (conditional && !classes) throw new Error('model.conditional: the number of classes is not known before the data is read: set model.classes');
   return {
-    ...e.model,
+    ...model,
+    ...(classes ? { classes } : {}),
     image,
     head: e.data.levels === 2 ? { kind: 'bernoulli' } : { kind: 'categorical', levels: e.data.levels },
     seed: e.training.seed,

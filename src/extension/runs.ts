@@ -9,7 +9,7 @@ import { loadImagesOffThread, type OffThreadOptions } from '../data/load-off-thr
 import { type LoadedImages, loadImages } from '../data/node-load';
 import { testImageSubset } from '../data/test-images';
 import { datasetShape } from '../experiment/checks';
-import { type Experiment, ExperimentError, imageShape, parseExperiment } from '../experiment/experiment';
+import { dataClasses, type Experiment, ExperimentError, imageShape, parseExperiment } from '../experiment/experiment';
 import type { ImageBatch, Metric, RunStatus, RunView } from '../protocol';
 import { effectiveStatus, RunFolder, type RunInfo } from '../runs/run-folder';
 
@@ -139,13 +139,16 @@ export interface PreparedExperiment {
   readonly experiment: Experiment;
   readonly text: string;
   readonly images: ImageBatch | null;
+  /** A class-conditional experiment's class label per image (its model.classes is then set), and its class names. */
+  readonly labels?: Uint8Array;
+  readonly classNames?: readonly string[];
   readonly warnings: string[];
 }
 
 /** Parse an experiment and (when `withImages`) load its images; throws ExperimentError with positions. */
 export function prepareExperiment(file: string, text: string, withImages: boolean): PreparedExperiment {
   const parsed = parseExperiment(text, file);
-  if (withImages) return prepared(parsed, text, loadImages(parsed, file, text));
+  if (withImages) return prepared(parsed, file, text, loadImages(parsed, file, text));
   // An IDX file's header gives its images' shape: the file itself is not read.
   const own = parsed.data.dataset === 'idx' ? datasetShape(parsed.data, file).shape : undefined;
   const experiment: Experiment = { ...parsed, data: { ...parsed.data, ...imageShape(parsed, own) } };
@@ -158,15 +161,18 @@ export function prepareExperiment(file: string, text: string, withImages: boolea
  */
 export async function prepareExperimentOffThread(file: string, text: string, options: OffThreadOptions = {}): Promise<PreparedExperiment> {
   const parsed = parseExperiment(text, file);
-  return prepared(parsed, text, await loadImagesOffThread(parsed, file, text, options));
+  return prepared(parsed, file, text, await loadImagesOffThread(parsed, file, text, options));
 }
 
-/** An experiment with its images (plain bytes: see loadImages) and their shape filled in. */
-function prepared(parsed: Experiment, text: string, loaded: LoadedImages): PreparedExperiment {
+/** An experiment with its images (plain bytes: see loadImages) and their shape filled in; a conditional one's
+ *  labels checked (an ExperimentError at model.conditional without them) and its number of classes filled in. */
+function prepared(parsed: Experiment, file: string, text: string, loaded: LoadedImages): PreparedExperiment {
   const shape = imageShape(parsed, loaded.set);
-  const experiment: Experiment = { ...parsed, data: { ...parsed.data, ...shape } };
+  const classes = dataClasses(parsed, loaded.set, file, text);
+  const experiment: Experiment = { ...parsed, ...(classes ? { model: { ...parsed.model, classes: classes.classes } } : {}), data: { ...parsed.data, ...shape } };
+  const labelled = classes && loaded.set.labels ? { labels: loaded.set.labels, ...(classes.classNames ? { classNames: classes.classNames } : {}) } : {};
   const testCount = loaded.set.testCount ? { testCount: loaded.set.testCount } : {};
-  return { experiment, text, images: { data: loaded.set.images, count: loaded.set.count, ...shape, ...testCount }, warnings: loaded.warnings };
+  return { experiment, text, images: { data: loaded.set.images, count: loaded.set.count, ...shape, ...testCount }, ...labelled, warnings: loaded.warnings };
 }
 
 /** A run's curves as the chart draws them. */

@@ -16,7 +16,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { ExperimentError } from '../experiment/experiment';
 import type { BackendPreference, PanelMessage, RunStatus } from '../protocol';
-import { effectiveStatus, HEARTBEAT_MS, RunFolder, runsFolderOf } from '../runs/run-folder';
+import { conditionalInfo, effectiveStatus, HEARTBEAT_MS, RunFolder, runsFolderOf } from '../runs/run-folder';
 import { RunFollower } from './follow';
 import { HostRun, hostCommand, type HostTrainer } from './host-run';
 import type { PixelLabPanel } from './panel';
@@ -85,7 +85,7 @@ export class TrainingController implements vscode.Disposable {
     const prepared = await this.prepare(file, text);
     if (!prepared) return;
     const { experiment } = prepared;
-    const run = RunFolder.create(runsFolderOf(file, experiment.name), text, { experiment: experiment.name, experimentFile: path.resolve(file), steps: experiment.training.steps });
+    const run = RunFolder.create(runsFolderOf(file, experiment.name), text, { experiment: experiment.name, experimentFile: path.resolve(file), steps: experiment.training.steps, ...conditionalInfo(experiment.model.conditional ? experiment.model.classes : undefined, prepared.classNames) });
     await this.launch(run, file, prepared, null, backendOverride ?? experiment.training.backend);
   }
 
@@ -314,7 +314,7 @@ export class TrainingController implements vscode.Disposable {
       }, ACCEPT_MS),
     );
     try {
-      await this.panel.post({ type: 'train', runId: run.dir, name: experiment.name, experiment: JSON.stringify(experiment), images: prepared.images!, checkpoint, metrics: runCurves(run), backend });
+      await this.panel.post({ type: 'train', runId: run.dir, name: experiment.name, experiment: JSON.stringify(experiment), images: prepared.images!, ...(prepared.labels ? { labels: prepared.labels } : {}), checkpoint, metrics: runCurves(run), backend });
     } catch (error) {
       this.end(active, 'failed', `the run could not be handed to the panel: ${(error as Error).message}`);
     }
@@ -381,7 +381,7 @@ export class TrainingController implements vscode.Disposable {
       case 'step': {
         active.step = m.step;
         active.stepped = true;
-        this.write(active, 'metrics.jsonl', () => run.appendMetrics({ step: m.step, split: 'train', nats: m.nats, bitsPerDim: m.bitsPerDim, imagesPerSecond: m.imagesPerSecond, seconds: m.seconds, time }));
+        this.write(active, 'metrics.jsonl', () => run.appendMetrics({ step: m.step, split: 'train', nats: m.nats, bitsPerDim: m.bitsPerDim, imagesPerSecond: m.imagesPerSecond, seconds: m.seconds, time, ...(m.conditional ? { conditional: true } : {}) }));
         const text = `step ${m.step}/${active.steps} · ${m.nats.toFixed(1)} nats · ${active.backend}`;
         if (!active.stopping) this.status.text = `$(loading~spin) Pixel Lab: ${active.name} ${text}`;
         active.report(m.step, text);
@@ -392,7 +392,7 @@ export class TrainingController implements vscode.Disposable {
         return;
       }
       case 'eval':
-        this.write(active, 'metrics.jsonl', () => run.appendMetrics({ step: m.step, split: m.split ?? 'test', nats: m.nats, bitsPerDim: m.bitsPerDim, seconds: 0, time }));
+        this.write(active, 'metrics.jsonl', () => run.appendMetrics({ step: m.step, split: m.split ?? 'test', nats: m.nats, bitsPerDim: m.bitsPerDim, seconds: 0, time, ...(m.conditional ? { conditional: true } : {}) }));
         return;
       case 'samples':
         this.write(active, 'a sample grid', () => run.writeSamples(m.step, m.png));

@@ -30,9 +30,10 @@ export interface PixelBeliefs {
 
 /**
  * NLL map and predictive distributions of images [n, H, W, C] (pixel values 0 … levels − 1, element order), one
- * forward pass for all of them.
+ * forward pass for all of them. A class-conditional model reads image k as of class `classes[k]` (default: all of
+ * class 0, as gradient maps do); its NLL is then the conditional NLL, −log p(x | class).
  */
-export async function pixelBeliefsOf(model: PixelModel, images: ArrayLike<number>, n = 1): Promise<PixelBeliefs[]> {
+export async function pixelBeliefsOf(model: PixelModel, images: ArrayLike<number>, n = 1, classes?: ArrayLike<number>): Promise<PixelBeliefs[]> {
   const { height: H, width: W, channels: C } = model.config.image;
   const D = H * W * C;
   if (!Number.isInteger(n) || n < 1 || images.length !== n * D) throw new Error(`expected ${n} image(s) of ${H}×${W}×${C} values, got ${images.length} values`);
@@ -40,7 +41,7 @@ export async function pixelBeliefsOf(model: PixelModel, images: ArrayLike<number
   const levels = model.head.levels;
   const [nll, nats, probabilities] = tf.tidy(() => {
     const x = tf.tensor4d(Float32Array.from(images), [n, H, W, C]);
-    const logits = model.logits(x);
+    const logits = model.logits(x, model.classes > 0 ? (classes ?? new Int32Array(n)) : classes);
     const logProbs = model.head.logProbs(logits, x);
     return [tf.neg(logProbs), tf.neg(tf.sum(logProbs, [1, 2, 3])), binary ? tf.sigmoid(logits) : tf.softmax(logits, -1)];
   });
@@ -59,8 +60,8 @@ export async function pixelBeliefsOf(model: PixelModel, images: ArrayLike<number
   }));
 }
 
-export async function pixelBeliefs(model: PixelModel, image: ArrayLike<number>): Promise<PixelBeliefs> {
-  return (await pixelBeliefsOf(model, image, 1))[0];
+export async function pixelBeliefs(model: PixelModel, image: ArrayLike<number>, imageClass?: number): Promise<PixelBeliefs> {
+  return (await pixelBeliefsOf(model, image, 1, imageClass === undefined ? undefined : [imageClass]))[0];
 }
 
 /**

@@ -32,6 +32,20 @@ export interface ModelConfig {
   readonly outputHidden: number;
   /** Seed of the weight initialisation. */
   readonly seed: number;
+  /**
+   * Class-conditional (van den Oord et al. 2016, "Conditional Image Generation with PixelCNN Decoders", §2.3):
+   * the number of classes K, each image's class adding a learned per-class bias V·h (h its one-hot class) to
+   * every layer's pre-activations. Absent or 0: unconditional. At most 256 (labels are one byte per image).
+   */
+  readonly classes?: number;
+}
+
+/** The most classes a conditional model takes: a label is one byte per image. */
+export const MAX_CLASSES = 256;
+
+/** The number of classes a model is conditioned on; 0 when it is unconditional. */
+export function classCount(c: ModelConfig): number {
+  return c.classes ?? 0;
 }
 
 export const DEFAULT_MODEL: Omit<ModelConfig, 'type' | 'image' | 'head'> = {
@@ -67,6 +81,11 @@ export function configProblems(c: ModelConfig): string[] {
   positiveInt(c.layers, 'layers', c.type === 'pixelcnn' ? 0 : 1);
   positiveInt(c.hidden, 'hidden');
   positiveInt(c.outputHidden, 'outputHidden', 0);
+  if (c.classes !== undefined && c.classes !== 0) {
+    if (!Number.isInteger(c.classes) || c.classes < 2 || c.classes > MAX_CLASSES) {
+      problems.push(`classes must be an integer from 2 to ${MAX_CLASSES} for a class-conditional model, got ${c.classes}`);
+    }
+  }
   if (c.image.channels === 3) {
     for (const [name, n] of [['hidden', c.hidden], ['outputHidden', c.outputHidden]] as const) {
       if (n > 0 && n % 3 !== 0) problems.push(`${name} must be a multiple of 3 for RGB images (one group per colour), got ${n}`);

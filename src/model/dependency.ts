@@ -33,19 +33,22 @@ export function structuralMap(model: PixelModel, p: PixelChannel): Uint8Array {
  * zero below. The gradient is taken with respect to the input only — no weight gradient is formed, not even the
  * LSTM recurrences' kernel gradient that their hand-written backward pass would otherwise compute.
  * Equal to `gradientMapsFull` (gradient-maps.test.ts).
+ *
+ * A class-conditional model reads the image as of class `imageClass` (default 0): which pixels a prediction can
+ * depend on is the same for every class, how much it does is not.
  */
-export async function gradientMaps(model: PixelModel, image: ArrayLike<number>, outputs: readonly PixelChannel[]): Promise<Float32Array[]> {
+export async function gradientMaps(model: PixelModel, image: ArrayLike<number>, outputs: readonly PixelChannel[], imageClass?: number): Promise<Float32Array[]> {
   const { height: H } = model.config.image;
   const rows = outputs.length ? Math.max(...outputs.map((p) => p.i)) + 1 : H;
-  return jacobianRows(model, image, outputs, Math.min(rows, H));
+  return jacobianRows(model, image, outputs, Math.min(rows, H), false, imageClass);
 }
 
 /** The same maps from the whole image, with the kernel gradients formed as in training: the reference. */
-export async function gradientMapsFull(model: PixelModel, image: ArrayLike<number>, outputs: readonly PixelChannel[]): Promise<Float32Array[]> {
-  return jacobianRows(model, image, outputs, model.config.image.height, true);
+export async function gradientMapsFull(model: PixelModel, image: ArrayLike<number>, outputs: readonly PixelChannel[], imageClass?: number): Promise<Float32Array[]> {
+  return jacobianRows(model, image, outputs, model.config.image.height, true, imageClass);
 }
 
-async function jacobianRows(model: PixelModel, image: ArrayLike<number>, outputs: readonly PixelChannel[], rows: number, full = false): Promise<Float32Array[]> {
+async function jacobianRows(model: PixelModel, image: ArrayLike<number>, outputs: readonly PixelChannel[], rows: number, full = false, imageClass?: number): Promise<Float32Array[]> {
   const { height: H, width: W, channels: C } = model.config.image;
   const D = H * W * C;
   if (image.length !== D) throw new Error(`image has ${image.length} values, the model needs ${H}×${W}×${C} = ${D}`);
@@ -53,6 +56,7 @@ async function jacobianRows(model: PixelModel, image: ArrayLike<number>, outputs
     if (!(p.i >= 0 && p.i < H && p.j >= 0 && p.j < W && p.c >= 0 && p.c < C)) throw new Error(`output (${p.i}, ${p.j}, ${p.c}) is outside the ${H}×${W}×${C} image`);
   }
   const n = outputs.length;
+  const classes = model.classes > 0 ? new Int32Array(n).fill(imageClass ?? 0) : imageClass === undefined ? undefined : [imageClass];
   const d = rows * W * C;
   const run = () =>
     tf.tidy(() => {
@@ -66,7 +70,7 @@ async function jacobianRows(model: PixelModel, image: ArrayLike<number>, outputs
       const select = new Float32Array(n * d);
       outputs.forEach((p, k) => (select[k * d + elementIndex(W, C, p)] = 1));
       const selector = tf.tensor4d(select, [n, rows, W, C]);
-      const logProbOfSelected = (x: tf.Tensor) => tf.sum(tf.mul(model.head.logProbs(model.logits(x as tf.Tensor4D), tiledLabels), selector));
+      const logProbOfSelected = (x: tf.Tensor) => tf.sum(tf.mul(model.head.logProbs(model.logits(x as tf.Tensor4D, classes), tiledLabels), selector));
       return tf.abs(tf.grad(logProbOfSelected)(inputs));
     });
   const grads = full ? run() : withoutKernelGradients(run);
@@ -79,6 +83,6 @@ async function jacobianRows(model: PixelModel, image: ArrayLike<number>, outputs
   });
 }
 
-export async function gradientMap(model: PixelModel, image: ArrayLike<number>, p: PixelChannel): Promise<Float32Array> {
-  return (await gradientMaps(model, image, [p]))[0];
+export async function gradientMap(model: PixelModel, image: ArrayLike<number>, p: PixelChannel, imageClass?: number): Promise<Float32Array> {
+  return (await gradientMaps(model, image, [p], imageClass))[0];
 }

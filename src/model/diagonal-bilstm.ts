@@ -20,11 +20,19 @@
  * last pixel of the row above, (i − 1, W − 1), reaches (i, j) only through the input convolution (when
  * j ≥ W − 1 − k//2): the right-to-left state at (i − 1, j) sees row i − 1 only as far as the mask-A input
  * convolution lets (i − 1, W − 2) see, and no state sits right of the last column. The tests pin this down.
+ *
+ * Class-conditional (`classes` > 0): V·h, a learned bias per class (h the image's one-hot class), is added to
+ * each direction's input-to-state gates before the skew (`bilstm{l}/left-to-right/input-to-state-class`, and
+ * right-to-left), as Conditional PixelCNN (van den Oord et al. 2016, §2.3) conditions every layer; the skew's
+ * padding stays zero.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { layerFeatures, type ModelConfig } from './config';
 import type { DepField } from './field';
 import {
+  addClass,
+  type ClassEmbedding,
+  classEmbedding,
   Conv2D,
   flipWidth,
   lstmRecurrence,
@@ -48,6 +56,8 @@ const PREVIOUS_COLUMN: KernelGeometry = { rows: 2, cols: 1, cy: 1, cx: 0, mask: 
 class DiagonalLSTM {
   readonly inputToState: Conv2D;
   readonly stateToState: Conv2D;
+  /** V·h added to the input-to-state gates (conditional models only). */
+  readonly inputClass: ClassEmbedding | null;
 
   constructor(params: ParamStore, name: string, s: LSTMLayerShape) {
     const { inFeatures, hidden: h, colours } = s;
@@ -64,11 +74,12 @@ class DiagonalLSTM {
       outChunks: 4,
       bias: false,
     });
+    this.inputClass = classEmbedding(params, `${name}/input-to-state-class`, s.classes, 4 * h);
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
+  apply(x: tf.Tensor4D, classes: tf.Tensor2D | null): tf.Tensor4D {
     // A 1×1 kernel commutes with the skew; applying it first costs half the positions.
-    const states = lstmRecurrence(skew(this.inputToState.apply(x)), this.stateToState, 2);
+    const states = lstmRecurrence(skew(addClass(this.inputToState.apply(x), this.inputClass, classes)), this.stateToState, 2);
     return unskew(states, x.shape[2]);
   }
 
@@ -94,9 +105,9 @@ class DiagonalBiLSTMLayer {
     this.addInput = s.residual && !s.readsImage;
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
-    const forward = this.leftToRight.apply(x);
-    const backward = flipWidth(this.rightToLeft.apply(flipWidth(x)));
+  apply(x: tf.Tensor4D, classes: tf.Tensor2D | null): tf.Tensor4D {
+    const forward = this.leftToRight.apply(x, classes);
+    const backward = flipWidth(this.rightToLeft.apply(flipWidth(x), classes));
     return residualOutput(x, tf.add(forward, shiftDown(backward)), this.up, this.addInput);
   }
 
@@ -123,18 +134,18 @@ export class DiagonalBiLSTM extends PixelModelBase {
     this.layers = Array.from({ length: config.layers }, (_, l) => {
       const readsImage = l === 0 && !this.input;
       const inFeatures = readsImage ? colours : features;
-      return new DiagonalBiLSTMLayer(this.params, `bilstm${l}`, { inFeatures, hidden, colours, readsImage, residual });
+      return new DiagonalBiLSTMLayer(this.params, `bilstm${l}`, { inFeatures, hidden, colours, readsImage, residual, classes: this.classes });
     });
     this.output = new OutputStack(this.params, features, outputHidden, this.head.outputFeatures(colours), colours);
   }
 
-  protected forward(x: tf.Tensor4D): tf.Tensor {
+  protected forward(x: tf.Tensor4D, classes: tf.Tensor2D | null): tf.Tensor {
     let h = x;
     if (this.input) {
       h = this.input.apply(x);
       if (!this.config.residual) h = tf.relu(h);
     }
-    for (const layer of this.layers) h = layer.apply(h);
+    for (const layer of this.layers) h = layer.apply(h, classes);
     return this.head.toLogits(this.output.apply(h), this.colours);
   }
 

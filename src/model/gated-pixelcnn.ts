@@ -13,11 +13,16 @@
  * down one row, so there it shows rows < i. The horizontal stack sees its own row to the left, masked at the
  * centre with the colour rule (mask A in the first layer, B after). Rows above are covered whole within the
  * stack's reach — no blind spot.
+ *
+ * Class-conditional (§2.3, `classes` > 0): with h the image's one-hot class, V·h is added to both stacks'
+ * pre-gate activations, tanh(W_f ∗ x + V_fᵀh) ⊙ σ(W_g ∗ x + V_gᵀh), a separate V per stack and layer
+ * (`gated{l}/vertical-class`, `gated{l}/horizontal-class`). The vertical one is part of v̂ˡ, so it also reaches
+ * the horizontal stack through the link, from the second row on (the link's first row is the shift's zeros).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from './config';
 import type { DepField } from './field';
-import { Conv2D, gatedActivation, maskedConv, OutputStack, shiftDown } from './layers';
+import { addClass, type ClassEmbedding, classEmbedding, Conv2D, gatedActivation, maskedConv, OutputStack, shiftDown } from './layers';
 import type { KernelGeometry } from './masks';
 import { PixelModelBase } from './model';
 import type { ParamStore } from './params';
@@ -33,8 +38,11 @@ export class GatedLayer {
   readonly verticalToHorizontal: Conv2D;
   readonly horizontal: Conv2D;
   readonly horizontalOut: Conv2D;
+  /** V·h of each stack (conditional models only). */
+  readonly verticalClass: ClassEmbedding | null;
+  readonly horizontalClass: ClassEmbedding | null;
 
-  constructor(params: ParamStore, name: string, inFeatures: number, h: number, k: number, colours: number, readonly first: boolean, readonly residual: boolean) {
+  constructor(params: ParamStore, name: string, inFeatures: number, h: number, k: number, colours: number, readonly first: boolean, readonly residual: boolean, classes = 0) {
     const gated = { colours, outChunks: 2 };
     this.vertical = new Conv2D(params, `${name}/vertical`, verticalGeometry(k), { in: inFeatures, out: 2 * h, ...gated });
     this.verticalToHorizontal = maskedConv(params, `${name}/vertical-to-horizontal`, 1, 1, 'none', {
@@ -45,11 +53,13 @@ export class GatedLayer {
     });
     this.horizontal = maskedConv(params, `${name}/horizontal`, 1, k, first ? 'A' : 'B', { in: inFeatures, out: 2 * h, ...gated });
     this.horizontalOut = maskedConv(params, `${name}/horizontal-out`, 1, 1, 'B', { in: h, out: h, colours });
+    this.verticalClass = classEmbedding(params, `${name}/vertical-class`, classes, 2 * h);
+    this.horizontalClass = classEmbedding(params, `${name}/horizontal-class`, classes, 2 * h);
   }
 
-  apply(v: tf.Tensor4D, h: tf.Tensor4D): { v: tf.Tensor4D; h: tf.Tensor4D } {
-    const vPre = this.vertical.apply(v);
-    const hPre = tf.add(this.horizontal.apply(h), this.verticalToHorizontal.apply(shiftDown(vPre)));
+  apply(v: tf.Tensor4D, h: tf.Tensor4D, classes: tf.Tensor2D | null = null): { v: tf.Tensor4D; h: tf.Tensor4D } {
+    const vPre = addClass(this.vertical.apply(v), this.verticalClass, classes);
+    const hPre = addClass(tf.add(this.horizontal.apply(h), this.verticalToHorizontal.apply(shiftDown(vPre))), this.horizontalClass, classes);
     const hOut = this.horizontalOut.apply(gatedActivation(hPre));
     return { v: gatedActivation(vPre), h: this.addsInput ? tf.add(h, hOut) : hOut };
   }
@@ -77,16 +87,16 @@ export class GatedPixelCNN extends PixelModelBase {
     const colours = this.colours;
     this.layers = Array.from({ length: config.layers }, (_, l) =>
       l === 0
-        ? new GatedLayer(this.params, 'gated0', colours, h, firstKernel, colours, true, residual)
-        : new GatedLayer(this.params, `gated${l}`, h, h, kernel, colours, false, residual),
+        ? new GatedLayer(this.params, 'gated0', colours, h, firstKernel, colours, true, residual, this.classes)
+        : new GatedLayer(this.params, `gated${l}`, h, h, kernel, colours, false, residual, this.classes),
     );
     this.output = new OutputStack(this.params, h, outputHidden, this.head.outputFeatures(colours), colours);
   }
 
-  protected forward(x: tf.Tensor4D): tf.Tensor {
+  protected forward(x: tf.Tensor4D, classes: tf.Tensor2D | null): tf.Tensor {
     let v = x;
     let h = x;
-    for (const layer of this.layers) ({ v, h } = layer.apply(v, h));
+    for (const layer of this.layers) ({ v, h } = layer.apply(v, h, classes));
     return this.head.toLogits(this.output.apply(h), this.colours);
   }
 

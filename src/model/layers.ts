@@ -61,6 +61,49 @@ export class Conv2D {
   }
 }
 
+/**
+ * Class conditioning (van den Oord et al. 2016, "Conditional Image Generation with PixelCNN Decoders", §2.3):
+ * V·h added to a layer's pre-activations, h the image's one-hot class — a learned bias per class and feature
+ * (V: [classes, features], zero at first), the same at every position of the map. It depends on no pixel, so it
+ * can carry none into a prediction: causality is untouched.
+ */
+export class ClassEmbedding {
+  /** V, one row per class. */
+  readonly embedding: tf.Variable;
+
+  constructor(params: ParamStore, readonly name: string, classes: number, readonly features: number) {
+    this.embedding = params.constant(`${name}/embedding`, [classes, features], 0);
+  }
+
+  /** V·h for each image, h [B, classes] one-hot: [B, 1, 1, features], to add to a [B, H, W, features] map. */
+  apply(h: tf.Tensor2D): tf.Tensor4D {
+    return tf.reshape(this.at(h), [h.shape[0], 1, 1, this.features]);
+  }
+
+  /** V·h for each image: [B, features] (a pixel's worth, for cached sampling). */
+  at(h: tf.Tensor2D): tf.Tensor2D {
+    return tf.matMul(h, this.embedding as tf.Tensor2D);
+  }
+}
+
+/** h: each image's class as a one-hot row, [B, classes] float32. (Made as int32 and cast: TF.js 4.22's wasm OneHot
+ *  asked for float32 writes the integers' bits — 1 reads as 1.4e-45.) */
+export function oneHotClasses(classes: Int32Array, count: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(classes, 'int32'), count), 'float32') as tf.Tensor2D);
+}
+
+/** A class embedding for a conditional model (`classes` > 0), none otherwise. */
+export function classEmbedding(params: ParamStore, name: string, classes: number, features: number): ClassEmbedding | null {
+  return classes > 0 ? new ClassEmbedding(params, name, classes, features) : null;
+}
+
+/** x + V·h, or x itself for an unconditional layer. */
+export function addClass(x: tf.Tensor4D, embedding: ClassEmbedding | null, h: tf.Tensor2D | null): tf.Tensor4D {
+  if (!embedding) return x;
+  if (!h) throw new Error(`${embedding.name}: this model is class-conditional and needs a class for each image`);
+  return tf.add(x, embedding.apply(h));
+}
+
 /** A k_h × k_w convolution under mask A or B (or none), stored without its always-zero taps. */
 export function maskedConv(params: ParamStore, name: string, kh: number, kw: number, mask: MaskType, features: ConvFeatures): Conv2D {
   return new Conv2D(params, name, causalGeometry(kh, kw, mask), features);

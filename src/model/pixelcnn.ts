@@ -11,11 +11,15 @@
  * Every layer sees only the rows above and the pixels to its left, so the stack is causal — but a masked 3×3
  * reaches one pixel up-right per layer at most, so pixels above and to the right beyond that diagonal are never
  * seen however deep the stack: the blind spot, which Gated PixelCNN removes.
+ *
+ * Class-conditional (`classes` > 0): V·h, a learned bias per class (h the image's one-hot class), is added to
+ * the pre-activations of the first convolution and of every layer's k×k convolution, as Conditional PixelCNN
+ * (van den Oord et al. 2016, §2.3) adds it to every layer: `input-class`, `block{l}/conv-class`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { layerFeatures, type ModelConfig } from './config';
 import type { DepField } from './field';
-import { type Conv2D, maskedConv, OutputStack } from './layers';
+import { addClass, type ClassEmbedding, classEmbedding, type Conv2D, maskedConv, OutputStack } from './layers';
 import { PixelModelBase } from './model';
 import type { ParamStore } from './params';
 
@@ -24,16 +28,19 @@ export class ResidualBlock {
   readonly down: Conv2D;
   readonly conv: Conv2D;
   readonly up: Conv2D;
+  /** V·h added to the k×k convolution (conditional models only). */
+  readonly convClass: ClassEmbedding | null;
 
-  constructor(params: ParamStore, name: string, h: number, k: number, colours: number) {
+  constructor(params: ParamStore, name: string, h: number, k: number, colours: number, classes: number) {
     this.down = maskedConv(params, `${name}/down`, 1, 1, 'B', { in: 2 * h, out: h, colours });
     this.conv = maskedConv(params, `${name}/conv`, k, k, 'B', { in: h, out: h, colours });
+    this.convClass = classEmbedding(params, `${name}/conv-class`, classes, h);
     this.up = maskedConv(params, `${name}/up`, 1, 1, 'B', { in: h, out: 2 * h, colours });
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
+  apply(x: tf.Tensor4D, classes: tf.Tensor2D | null): tf.Tensor4D {
     const a = tf.relu(this.down.apply(tf.relu(x)));
-    const b = tf.relu(this.conv.apply(a));
+    const b = tf.relu(addClass(this.conv.apply(a), this.convClass, classes));
     return tf.add(x, this.up.apply(b));
   }
 
@@ -45,13 +52,15 @@ export class ResidualBlock {
 /** h → k×k (mask B) → ReLU → h. */
 export class PlainLayer {
   readonly conv: Conv2D;
+  readonly convClass: ClassEmbedding | null;
 
-  constructor(params: ParamStore, name: string, h: number, k: number, colours: number) {
+  constructor(params: ParamStore, name: string, h: number, k: number, colours: number, classes: number) {
     this.conv = maskedConv(params, `${name}/conv`, k, k, 'B', { in: h, out: h, colours });
+    this.convClass = classEmbedding(params, `${name}/conv-class`, classes, h);
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.relu(this.conv.apply(x));
+  apply(x: tf.Tensor4D, classes: tf.Tensor2D | null): tf.Tensor4D {
+    return tf.relu(addClass(this.conv.apply(x), this.convClass, classes));
   }
 
   field(x: DepField): DepField {
@@ -61,6 +70,7 @@ export class PlainLayer {
 
 export class PixelCNN extends PixelModelBase {
   readonly input: Conv2D;
+  readonly inputClass: ClassEmbedding | null;
   readonly layers: (ResidualBlock | PlainLayer)[];
   readonly output: OutputStack;
 
@@ -70,18 +80,19 @@ export class PixelCNN extends PixelModelBase {
     const features = layerFeatures(config);
     const colours = this.colours;
     this.input = maskedConv(this.params, 'input', firstKernel, firstKernel, 'A', { in: colours, out: features, colours });
+    this.inputClass = classEmbedding(this.params, 'input-class', this.classes, features);
     this.layers = Array.from({ length: config.layers }, (_, l) =>
       residual
-        ? new ResidualBlock(this.params, `block${l}`, h, k, colours)
-        : new PlainLayer(this.params, `layer${l}`, h, k, colours),
+        ? new ResidualBlock(this.params, `block${l}`, h, k, colours, this.classes)
+        : new PlainLayer(this.params, `layer${l}`, h, k, colours, this.classes),
     );
     this.output = new OutputStack(this.params, features, outputHidden, this.head.outputFeatures(colours), colours);
   }
 
-  protected forward(x: tf.Tensor4D): tf.Tensor {
-    let h = this.input.apply(x);
+  protected forward(x: tf.Tensor4D, classes: tf.Tensor2D | null): tf.Tensor {
+    let h = addClass(this.input.apply(x), this.inputClass, classes);
     if (!this.config.residual) h = tf.relu(h);
-    for (const layer of this.layers) h = layer.apply(h);
+    for (const layer of this.layers) h = layer.apply(h, classes);
     return this.head.toLogits(this.output.apply(h), this.colours);
   }
 

@@ -13,11 +13,15 @@
  *
  * Context: a triangle above the pixel, widening by k//2 on each side per row up; in its own row a pixel sees only
  * k//2 pixels to the left per layer (plus the input convolution's reach).
+ *
+ * Class-conditional (`classes` > 0): V·h, a learned bias per class (h the image's one-hot class), is added to
+ * every layer's input-to-state gates, K^is ⊛ xᵢ + V·h (`lstm{l}/input-to-state-class`), as Conditional PixelCNN
+ * (van den Oord et al. 2016, §2.3) conditions every layer.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { layerFeatures, type ModelConfig } from './config';
 import type { DepField } from './field';
-import { type Conv2D, lstmRecurrence, maskedConv, OutputStack, residualField, residualOutput } from './layers';
+import { addClass, type ClassEmbedding, classEmbedding, type Conv2D, lstmRecurrence, maskedConv, OutputStack, residualField, residualOutput } from './layers';
 import { PixelModelBase } from './model';
 import type { ParamStore } from './params';
 
@@ -29,6 +33,8 @@ export interface LSTMLayerShape {
   /** The layer reads the image itself: mask A, and no residual add (it would hand x_ij to its own output). */
   readonly readsImage: boolean;
   readonly residual: boolean;
+  /** Classes of a conditional model (0: unconditional). */
+  readonly classes: number;
 }
 
 class RowLSTMLayer {
@@ -36,6 +42,8 @@ class RowLSTMLayer {
   readonly stateToState: Conv2D;
   /** 1×1 from h back to the 2h features of the residual stream (absent without residuals). */
   readonly up: Conv2D | null;
+  /** V·h added to the input-to-state gates (conditional models only). */
+  readonly inputClass: ClassEmbedding | null;
   private readonly addInput: boolean;
 
   constructor(params: ParamStore, name: string, k: number, s: LSTMLayerShape) {
@@ -54,12 +62,13 @@ class RowLSTMLayer {
       bias: false,
     });
     this.up = s.residual ? maskedConv(params, `${name}/up`, 1, 1, 'B', { in: h, out: 2 * h, colours }) : null;
+    this.inputClass = classEmbedding(params, `${name}/input-to-state-class`, s.classes, 4 * h);
     this.addInput = s.residual && !s.readsImage;
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
-    // K^is ⊛ x for every row at once, then the recurrence down the rows.
-    const states = lstmRecurrence(this.inputToState.apply(x), this.stateToState, 1);
+  apply(x: tf.Tensor4D, classes: tf.Tensor2D | null): tf.Tensor4D {
+    // K^is ⊛ x (+ V·h) for every row at once, then the recurrence down the rows.
+    const states = lstmRecurrence(addClass(this.inputToState.apply(x), this.inputClass, classes), this.stateToState, 1);
     return residualOutput(x, states, this.up, this.addInput);
   }
 
@@ -87,18 +96,18 @@ export class RowLSTM extends PixelModelBase {
     this.layers = Array.from({ length: config.layers }, (_, l) => {
       const readsImage = l === 0 && !this.input;
       const inFeatures = readsImage ? colours : features;
-      return new RowLSTMLayer(this.params, `lstm${l}`, kernel, { inFeatures, hidden, colours, readsImage, residual });
+      return new RowLSTMLayer(this.params, `lstm${l}`, kernel, { inFeatures, hidden, colours, readsImage, residual, classes: this.classes });
     });
     this.output = new OutputStack(this.params, features, outputHidden, this.head.outputFeatures(colours), colours);
   }
 
-  protected forward(x: tf.Tensor4D): tf.Tensor {
+  protected forward(x: tf.Tensor4D, classes: tf.Tensor2D | null): tf.Tensor {
     let h = x;
     if (this.input) {
       h = this.input.apply(x);
       if (!this.config.residual) h = tf.relu(h);
     }
-    for (const layer of this.layers) h = layer.apply(h);
+    for (const layer of this.layers) h = layer.apply(h, classes);
     return this.head.toLogits(this.output.apply(h), this.colours);
   }
 

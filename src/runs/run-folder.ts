@@ -58,10 +58,22 @@ export interface RunInfo {
   readonly resumedAt?: number[];
   /** The process training it (the last one, once the run has ended). */
   readonly owner?: RunOwner;
+  /** A class-conditional model: its NLL is the conditional NLL, −log p(x | class); `classes` K, and the class
+   *  names of its data when it has them (`pixel-lab sample --class NAME` resolves them). */
+  readonly conditional?: true;
+  readonly classes?: number;
+  readonly classNames?: readonly string[];
+}
+
+/** The run.json fields of a conditional model with `classes` classes (none for an unconditional one). */
+export function conditionalInfo(classes: number | undefined, classNames?: readonly string[]): Pick<RunInfo, 'conditional' | 'classes' | 'classNames'> {
+  return classes ? { conditional: true, classes, ...(classNames ? { classNames: [...classNames] } : {}) } : {};
 }
 
 /** A line of metrics.jsonl: a point of the curves, and how fast and when it came. */
 export interface MetricRecord extends Metric {
+  /** The conditional NLL of a class-conditional model, −log p(x | class). */
+  readonly conditional?: true;
   readonly imagesPerSecond?: number;
   /** Seconds of training since the run (or its last resume) started. */
   readonly seconds: number;

@@ -21,6 +21,8 @@ export function trainSettings(e: Experiment): TrainSettings {
 
 export interface StepReport {
   readonly step: number;
+  /** A class-conditional model's NLL is −log p(x | class): reported as such (absent for unconditional models). */
+  readonly conditional?: true;
   /** Training NLL of this step's batch: nats per image, and bits per dimension. */
   readonly nats: number;
   readonly bitsPerDim: number;
@@ -33,6 +35,8 @@ export interface EvalReport {
   readonly step: number;
   /** Which held-out images were scored: the validation set (it chooses the best checkpoint) or the test set. */
   readonly split: 'validation' | 'test';
+  /** The conditional NLL, −log p(x | class), of a class-conditional model. */
+  readonly conditional?: true;
   readonly nats: number;
   readonly bitsPerDim: number;
   readonly images: number;
@@ -76,8 +80,17 @@ export interface TrainOutcome {
   readonly stopped: boolean;
 }
 
-/** Mean NLL over the first `images` images of the test (or validation) set, in nats per image and bits/dim. */
-export async function evaluate(model: PixelModel, batches: Batches, images: number, batchSize = 64, split: 'validation' | 'test' = 'test'): Promise<{ nats: number; bitsPerDim: number; images: number }> {
+/** The class of each image of a batch, for a class-conditional model (undefined for others). */
+function classesOf(model: PixelModel, labels: () => Int32Array): Int32Array | undefined {
+  return model.classes > 0 ? labels() : undefined;
+}
+
+/**
+ * Mean NLL over the first `images` images of the test (or validation) set, in nats per image and bits/dim; for a
+ * class-conditional model the conditional NLL, −log p(x | class), each image with its own label (`conditional`
+ * says so).
+ */
+export async function evaluate(model: PixelModel, batches: Batches, images: number, batchSize = 64, split: 'validation' | 'test' = 'test'): Promise<{ nats: number; bitsPerDim: number; images: number; conditional?: true }> {
   const { height, width, channels } = model.config.image;
   const total = Math.min(images, batches.split[split].length);
   if (total === 0) throw new Error(`there are no ${split} images to evaluate on`);
@@ -85,21 +98,24 @@ export async function evaluate(model: PixelModel, batches: Batches, images: numb
   for (let from = 0; from < total; from += batchSize) {
     const x = batches.heldOut(split, from, Math.min(batchSize, total - from));
     const n = x.length / (height * width * channels);
+    const classes = classesOf(model, () => batches.heldOutLabels(split, from, n));
     const nats = tf.tidy(() => {
       const t = tf.tensor4d(x, [n, height, width, channels]);
-      return tf.sum(nllNats(model.head, model.logits(t), t));
+      return tf.sum(nllNats(model.head, model.logits(t, classes), t));
     });
     sum += (await nats.data())[0];
     nats.dispose();
     await yieldToEventLoop();
   }
   const nats = sum / total;
-  return { nats, bitsPerDim: natsToBitsPerDim(nats, height * width * channels), images: total };
+  return { nats, bitsPerDim: natsToBitsPerDim(nats, height * width * channels), images: total, ...(model.classes > 0 ? { conditional: true as const } : {}) };
 }
 
 export async function trainLoop(model: PixelModel, optimizer: tf.Optimizer, batches: Batches, settings: TrainSettings, start: TrainState, callbacks: TrainCallbacks = {}): Promise<TrainOutcome> {
   const { height, width, channels } = model.config.image;
   const dims = height * width * channels;
+  if (model.classes > 0 && !batches.labelled) throw new Error('this model is class-conditional, and its images have no class labels');
+  const conditional = model.classes > 0 ? { conditional: true as const } : {};
   let state = start;
   let seconds = 0;
   const checkpoint = async (kinds: ('latest' | 'best')[]) => {
@@ -110,7 +126,7 @@ export async function trainLoop(model: PixelModel, optimizer: tf.Optimizer, batc
     const x = tf.tensor4d(batches.train(step - 1, settings.batchSize), [settings.batchSize, height, width, channels]);
     let loss: number;
     try {
-      loss = await trainStep(model, optimizer, x);
+      loss = await trainStep(model, optimizer, x, classesOf(model, () => batches.trainLabels(step - 1, settings.batchSize)));
     } finally {
       x.dispose();
     }
@@ -119,7 +135,7 @@ export async function trainLoop(model: PixelModel, optimizer: tf.Optimizer, batc
     seconds += elapsed;
     state = { ...state, step };
     const nats = loss * dims;
-    await callbacks.onStep?.({ step, nats, bitsPerDim: natsToBitsPerDim(nats, dims), imagesPerSecond: settings.batchSize / elapsed, seconds });
+    await callbacks.onStep?.({ step, ...conditional, nats, bitsPerDim: natsToBitsPerDim(nats, dims), imagesPerSecond: settings.batchSize / elapsed, seconds });
     await yieldToEventLoop();
     const last = step === settings.steps;
     // A stop asked for during this step ends the run now: no evaluation or samples first, only the checkpoint.
@@ -137,6 +153,7 @@ export async function trainLoop(model: PixelModel, optimizer: tf.Optimizer, batc
       await callbacks.onEval?.({ step, split: 'test', ...test, best: improved });
     }
     if (!stopping && (step % settings.sampleEvery === 0 || last)) {
+      // A conditional model's grid: image n of class n mod K (sample's default), every class in turn.
       const images = await sample(model, { count: settings.sampleCount, seed: settings.seed + step, temperature: settings.temperature });
       await callbacks.onSamples?.(step, images);
     }

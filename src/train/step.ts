@@ -3,15 +3,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { nllNats } from '../model/heads';
 import type { PixelModel } from '../model/model';
 
-/** Mean NLL of the batch in nats per dimension: the quantity optimised (its scale does not grow with image size). */
-export function batchLoss(model: PixelModel, x: tf.Tensor4D): tf.Scalar {
+/**
+ * Mean NLL of the batch in nats per dimension: the quantity optimised (its scale does not grow with image size).
+ * A class-conditional model is given each image's class: the conditional NLL, −log p(x | class).
+ */
+export function batchLoss(model: PixelModel, x: tf.Tensor4D, classes?: ArrayLike<number>): tf.Scalar {
   const { height, width, channels } = model.config.image;
-  return tf.div(tf.mean(nllNats(model.head, model.logits(x), x)), height * width * channels) as tf.Scalar;
+  return tf.div(tf.mean(nllNats(model.head, model.logits(x, classes), x)), height * width * channels) as tf.Scalar;
 }
 
 /** Take one step; returns the batch's loss (nats per dimension) before the update. */
-export async function trainStep(model: PixelModel, optimizer: tf.Optimizer, x: tf.Tensor4D): Promise<number> {
-  const loss = optimizer.minimize(() => batchLoss(model, x), true, model.params.variables);
+export async function trainStep(model: PixelModel, optimizer: tf.Optimizer, x: tf.Tensor4D, classes?: ArrayLike<number>): Promise<number> {
+  const loss = optimizer.minimize(() => batchLoss(model, x, classes), true, model.params.variables);
   if (!loss) throw new Error('the optimiser returned no loss');
   const value = (await loss.data())[0];
   loss.dispose();

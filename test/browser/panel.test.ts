@@ -126,10 +126,10 @@ async function sent(page: Page): Promise<Sent[]> {
   );
 }
 
-async function waitForMessage(page: Page, type: string, timeout: number): Promise<Sent> {
+async function waitForMessage(page: Page, type: string, timeout: number, runId?: string): Promise<Sent> {
   const end = Date.now() + timeout;
   for (;;) {
-    const found = (await sent(page)).find((m) => m.type === type);
+    const found = (await sent(page)).find((m) => m.type === type && (runId === undefined || m.runId === runId));
     if (found) return found;
     if (Date.now() > end) throw new Error(`no '${type}' message within ${timeout} ms; got ${(await sent(page)).map((m) => m.type).join(', ')}`);
     await page.waitForTimeout(250);
@@ -154,7 +154,8 @@ describe.each([['webgpu'], ['wasm']])('the panel on %s', (backend) => {
     expect(chosen.info.name).toBe(backend);
     await expect.poll(() => page.locator('.backend').textContent()).toContain(backend);
     expect(messages.filter((m) => m.type === 'step')).toHaveLength(8);
-    expect(messages.filter((m) => m.type === 'eval').map((m) => m.step)).toEqual([4, 8]);
+    // The validation set (data.validationFraction's default) chooses the best checkpoint; the test set is reported.
+    expect(messages.filter((m) => m.type === 'eval').map((m) => [m.step, m.split])).toEqual([[4, 'validation'], [4, 'test'], [8, 'validation'], [8, 'test']]);
     const samples = messages.find((m) => m.type === 'samples') as unknown as { png: { head: number[] } };
     expect(samples.png.head).toEqual([0x89, 0x50, 0x4e, 0x47]);
     expect(messages.filter((m) => m.type === 'checkpoint').map((m) => m.step)).toEqual([4, 8]);
@@ -203,6 +204,27 @@ describe('the panel', () => {
     await expect.poll(() => page.locator('.empty-state').isVisible()).toBe(true);
     await expect.poll(() => page.locator('h1').textContent()).toBe('Pixel Lab');
     await page.screenshot({ path: path.join(OUTPUT, 'panel-idle-light.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('trains a class-conditional model on the labels the host sends: its NLL conditional, on validation and test', async () => {
+    const page = await openPanel('dark');
+    const training = tinyTraining('wasm', 4);
+    const e = JSON.parse(training.experiment);
+    const text = JSON.stringify({ ...e, model: { ...e.model, conditional: true, classes: 10 } });
+    const { set } = loadImages(parseExperiment(text, 'tiny.pixel.json'), path.join(ROOT, 'tiny.pixel.json'), text);
+    expect(set.labels).toBeDefined();
+    await fromHost(page, { ...training, runId: 'conditional', experiment: text, labels: { __bytes: Buffer.from(set.labels!).toString('base64') } });
+    const ended = await waitForMessage(page, 'ended', 240_000);
+    expect(ended).toMatchObject({ runId: 'conditional', status: 'finished', step: 4 });
+    const messages = await sent(page);
+    expect(messages.filter((m) => m.type === 'step').every((m) => m.conditional === true)).toBe(true);
+    expect(messages.filter((m) => m.type === 'eval').map((m) => [m.split, m.conditional])).toEqual([['validation', true], ['test', true]]);
+    // Without the labels the worker refuses a conditional model, saying why.
+    await fromHost(page, { ...training, runId: 'unlabelled', experiment: text });
+    const failed = (await waitForMessage(page, 'ended', 60_000, 'unlabelled')) as unknown as { status: string; error: string };
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/class-conditional, and its images have no class labels/);
     await page.close();
   });
 

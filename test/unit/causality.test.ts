@@ -33,9 +33,17 @@ cases.push(smallConfig('row-lstm', 1, BERNOULLI, { firstKernel: 0, residual: tru
 cases.push(smallConfig('diagonal-bilstm', 3, CATEGORICAL, { residual: false }));
 cases.push(smallConfig('pixelcnn', 3, BERNOULLI, { residual: false, layers: 3 }));
 cases.push(smallConfig('gated-pixelcnn', 3, CATEGORICAL, { residual: false, firstKernel: 5 }));
+// Class-conditional variants of every model: the class bias is the same at every pixel and must carry no pixel.
+cases.push(smallConfig('pixelcnn', 3, CATEGORICAL, { classes: 3 }));
+cases.push(smallConfig('pixelcnn', 1, BERNOULLI, { classes: 3, residual: false }));
+cases.push(smallConfig('row-lstm', 1, BERNOULLI, { classes: 3 }));
+cases.push(smallConfig('row-lstm', 3, CATEGORICAL, { classes: 3, firstKernel: 0 }));
+cases.push(smallConfig('diagonal-bilstm', 3, CATEGORICAL, { classes: 3 }));
+cases.push(smallConfig('gated-pixelcnn', 1, BERNOULLI, { classes: 3 }));
+cases.push(smallConfig('gated-pixelcnn', 3, CATEGORICAL, { classes: 3 }));
 
 const label = (c: ModelConfig) =>
-  `${c.type} ${c.image.channels}ch ${c.head.kind}${c.firstKernel === 0 ? ' no-input-conv' : ''}${c.residual ? '' : ' plain'} L${c.layers}`;
+  `${c.type} ${c.image.channels}ch ${c.head.kind}${c.firstKernel === 0 ? ' no-input-conv' : ''}${c.residual ? '' : ' plain'} L${c.layers}${c.classes ? ` conditional (${c.classes} classes)` : ''}`;
 
 describe.each(cases.map((c) => [label(c), c] as const))('%s', (_, config) => {
   const { height: H, width: W, channels: C } = config.image;
@@ -49,7 +57,8 @@ describe.each(cases.map((c) => [label(c), c] as const))('%s', (_, config) => {
     const support = outputs.map(() => new Uint8Array(D));
     const images = randomImages(config, 4, 7);
     for (let n = 0; n < 4; n++) {
-      const grads = await gradientMaps(model, images.subarray(n * D, (n + 1) * D), outputs);
+      // A conditional model: each image as of another class.
+      const grads = await gradientMaps(model, images.subarray(n * D, (n + 1) * D), outputs, config.classes ? n % config.classes : undefined);
       grads.forEach((g, k) => g.forEach((v, e) => (support[k][e] |= v !== 0 ? 1 : 0)));
     }
     outputs.forEach((p, k) => {
@@ -73,9 +82,11 @@ describe.each(cases.map((c) => [label(c), c] as const))('%s', (_, config) => {
       const from = elementIndex(W, C, p);
       for (let e = 0; e < D; e++) batch[k * D + e] = e < from ? base[e] : (base[e] + 1 + rng.int(levels - 1)) % levels;
     });
+    // A conditional model: every image of the batch of the same class (the last), as the original.
+    const k = config.classes ? config.classes - 1 : undefined;
     const [perturbed, original] = tf.tidy(() => [
-      model.logits(tf.tensor4d(batch, [outputs.length, H, W, C])),
-      model.logits(tf.tensor4d(base, [1, H, W, C])),
+      model.logits(tf.tensor4d(batch, [outputs.length, H, W, C]), k === undefined ? undefined : new Int32Array(outputs.length).fill(k)),
+      model.logits(tf.tensor4d(base, [1, H, W, C]), k === undefined ? undefined : [k]),
     ]);
     const per = await perturbed.data();
     const orig = await original.data();

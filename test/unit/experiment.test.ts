@@ -56,7 +56,7 @@ describe('parseExperiment', () => {
     expect(problems(text)).toEqual([
       { line: 2, column: 22, path: 'model.type', message: 'model.type must be one of "pixelcnn", "row-lstm", "diagonal-bilstm", "gated-pixelcnn"; got "pixelcn"' },
       { line: 2, column: 43, path: 'model.hidden', message: 'model.hidden must be an integer, got "16"' },
-      { line: 2, column: 49, path: 'model.layerz', message: 'unknown key "layerz" in model; expected one of: type, layers, hidden, firstKernel, kernel, residual, outputHidden' },
+      { line: 2, column: 49, path: 'model.layerz', message: 'unknown key "layerz" in model; expected one of: type, layers, hidden, firstKernel, kernel, residual, outputHidden, conditional, classes' },
       { line: 3, column: 43, path: 'data.levels', message: 'data.levels must be ≤ 256, got 1000' },
       { line: 4, column: 33, path: 'training.learningRate', message: 'training.learningRate must be > 0, got 0' },
     ]);
@@ -155,7 +155,7 @@ describe('every problem at once, with its position', () => {
     expect(problems(text)).toEqual([
       { line: 2, column: 11, path: 'name', message: `name must be a plain folder name: letters, digits, '.', '-', '_' (starting with a letter or digit, at most 100 characters), got "../../elsewhere/x"` },
       { line: 3, column: 44, path: 'model.hidden', message: 'model.hidden must be a multiple of 3 for RGB images (one group per colour), got 16' },
-      { line: 3, column: 48, path: 'model.layerz', message: 'unknown key "layerz" in model; expected one of: type, layers, hidden, firstKernel, kernel, residual, outputHidden' },
+      { line: 3, column: 48, path: 'model.layerz', message: 'unknown key "layerz" in model; expected one of: type, layers, hidden, firstKernel, kernel, residual, outputHidden, conditional, classes' },
       { line: 4, column: 43, path: 'data.levels', message: 'data.levels must be ≤ 256, got 1000' },
     ]);
   });

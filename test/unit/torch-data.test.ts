@@ -33,6 +33,7 @@ const variants: [string, object][] = [
   ['4 levels, a limit and resampling', { levels: 4, limit: 17, height: 4, width: 3, seed: 9 }],
   ['no validation set', { levels: 2, binarize: 'stochastic', validationFraction: 0 }],
   ['the official test set with labels, a limit and a validation share', { labels: 'labels.idx', test: 'test.idx', testLabels: 'test-labels.idx', limit: 19, validationFraction: 0.25, seed: 3 }],
+  ['labels on a random split with a validation share', { labels: 'labels.idx', validationFraction: 0.2, seed: 2 }],
 ];
 
 describe.skipIf(!TORCH.python)('the twin’s batches are the TS trainer’s', () => {
@@ -55,6 +56,10 @@ describe.skipIf(!TORCH.python)('the twin’s batches are the TS trainer’s', ()
       split: [batches.split.train, batches.split.validation, batches.split.test].map((a) => Array.from(a)),
       labels: set.labels ? Array.from(set.labels) : null,
       testCount: set.testCount ?? 0,
+      // A conditional model's labels, batch by batch, in the order of the images.
+      trainLabels: set.labels ? Array.from({ length: 9 }, (_, s) => Array.from(batches.trainLabels(s, 4))) : null,
+      shareLabels: set.labels ? Array.from(batches.trainLabels(7, 4).subarray(2)) : null,
+      heldOutLabels: set.labels ? (['validation', 'test'] as const).map((split) => Array.from(batches.heldOutLabels(split, 0, 50))) : null,
     };
     const py = JSON.parse(
       runPython(`
@@ -68,7 +73,10 @@ print(json.dumps({'train': [b.train(s, 4).ravel().tolist() for s in range(9)], '
                   'validation': b.held_out('validation', 0, 50).ravel().tolist(),
                   'share': b.train(7, 4, slice(2, 4)).ravel().tolist(),
                   'split': [b.train_indices.tolist(), b.validation_indices.tolist(), b.test_indices.tolist()],
-                  'labels': None if d.labels is None else d.labels.tolist(), 'testCount': d.test_count}))
+                  'labels': None if d.labels is None else d.labels.tolist(), 'testCount': d.test_count,
+                  'trainLabels': None if d.labels is None else [b.train_labels(s, 4).tolist() for s in range(9)],
+                  'shareLabels': None if d.labels is None else b.train_labels(7, 4, slice(2, 4)).tolist(),
+                  'heldOutLabels': None if d.labels is None else [b.held_out_labels(split, 0, 50).tolist() for split in ('validation', 'test')]}))
 `),
     );
     expect(py.split).toEqual(ts.split);
@@ -78,6 +86,9 @@ print(json.dumps({'train': [b.train(s, 4).ravel().tolist() for s in range(9)], '
     expect(py.validation).toEqual(ts.validation);
     expect(py.train).toEqual(ts.train);
     expect(py.share).toEqual(ts.share);
+    expect(py.trainLabels).toEqual(ts.trainLabels);
+    expect(py.shareLabels).toEqual(ts.shareLabels);
+    expect(py.heldOutLabels).toEqual(ts.heldOutLabels);
   });
 });
 

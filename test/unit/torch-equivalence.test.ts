@@ -4,7 +4,8 @@
  * builds a model, writes its weights as safetensors with a batch of images and its logits and NLL; the twin loads
  * them (python/pixel_lab/equivalence.py) and must give the same logits and NLL within 1e-4 relative, and the
  * support of its autograd Jacobian must be exactly the TS structural dependency field. Its parameters come in the
- * TS engine's creation order too (the order of the optimiser slots in a TS checkpoint).
+ * TS engine's creation order too (the order of the optimiser slots in a TS checkpoint). Class-conditional models
+ * likewise, each image of its own class.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +40,10 @@ const CASES: Case[] = [
   { name: 'pixelcnn-plain-3ch', config: smallConfig('pixelcnn', 3, CATEGORICAL, { residual: false, outputHidden: 0 }) },
   { name: 'row-lstm-reads-image-3ch', config: smallConfig('row-lstm', 3, CATEGORICAL, { firstKernel: 0 }) },
   { name: 'diagonal-bilstm-plain-1ch', config: smallConfig('diagonal-bilstm', 1, BERNOULLI, { residual: false }) },
+  // Class-conditional: the same embeddings under the same names, each image of its own class.
+  ...MODEL_TYPES.map((type) => ({ name: `${type}-conditional-3ch`, config: smallConfig(type, 3, CATEGORICAL, { classes: 3, image: { height: 6, width: 5, channels: 3 } }) })),
+  { name: 'pixelcnn-conditional-plain-1ch', config: smallConfig('pixelcnn', 1, BERNOULLI, { classes: 4, residual: false }) },
+  { name: 'row-lstm-conditional-reads-image-1ch', config: smallConfig('row-lstm', 1, BERNOULLI, { classes: 2, firstKernel: 0 }) },
 ];
 
 /** Write one case: the model as safetensors, and the images, TS logits, NLL and structural field beside it. */
@@ -49,7 +54,8 @@ async function writeCase(dir: string, c: Case): Promise<void> {
     const { height: H, width: W, channels: C } = c.config.image;
     const images = randomImages(c.config, IMAGES, 17);
     const x = tf.tensor4d(images, [IMAGES, H, W, C]);
-    const logits = model.logits(x);
+    const classes = c.config.classes ? Int32Array.from({ length: IMAGES }, (_, n) => (n * 7 + 1) % c.config.classes!) : undefined;
+    const logits = model.logits(x, classes);
     const nll = nllNats(model.head, logits, x);
     const field = model.field();
     const D = H * W * C;
@@ -60,6 +66,7 @@ async function writeCase(dir: string, c: Case): Promise<void> {
       ['logits', { dtype: 'F32', shape: logits.shape, data: (await logits.data()) as Float32Array }],
       ['nll', { dtype: 'F32', shape: [IMAGES], data: (await nll.data()) as Float32Array }],
       ['field', { dtype: 'U8', shape: [H, W, C, H, W, C], data: map }],
+      ...(classes ? [['classes', { dtype: 'I32', shape: [IMAGES], data: classes }] as [string, SafeTensor]] : []),
     ]);
     tf.dispose([x, logits, nll]);
     mkdirSync(path.join(dir, c.name));

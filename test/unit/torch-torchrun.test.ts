@@ -18,7 +18,7 @@ import { encodeIdx } from '../../src/data/idx';
 import { gridLayout } from '../../src/data/grid';
 import { experimentBatches } from '../../src/data/batches';
 import { loadImages } from '../../src/data/node-load';
-import { parseExperiment } from '../../src/experiment/experiment';
+import { dataClasses, parseExperiment } from '../../src/experiment/experiment';
 import { modelConfigOf } from '../../src/experiment/types';
 import { createModel } from '../../src/model/index';
 import { decodeSafetensors, loadSafetensorsModel, savedModelToSafetensors } from '../../src/model/safetensors';
@@ -26,6 +26,7 @@ import { saveModel } from '../../src/model/serialize';
 import { Random } from '../../src/model/random';
 import { RunFolder } from '../../src/runs/run-folder';
 import { captureCheckpoint, createOptimizer, decodeCheckpoint, encodeCheckpoint, restoreCheckpoint } from '../../src/train/checkpoint';
+import { evaluate } from '../../src/train/loop';
 import { batchLoss, trainStep } from '../../src/train/step';
 import { randomizeWeights, useBackend } from '../support/engine';
 import { PYTHON_ROOT, runTwin, TORCH } from './torch-support';
@@ -152,6 +153,53 @@ print(json.dumps({ts_name(k): v.flatten().tolist() for k, v in m.state_dict().it
     const first = JSON.parse(readFileSync(path.join(runIn(path.join(dir, 'from-ts')), 'metrics.jsonl'), 'utf8').split('\n')[0]);
     expect(first.step).toBe(1);
     expect(Math.abs(first.nats - tsNats) / tsNats).toBeLessThan(1e-5);
+  });
+
+  it('trains a class-conditional experiment on its labels: its first loss, validation and test NLL the TS engine’s', async () => {
+    writeFileSync(path.join(dir, 'tiny-labels.idx'), encodeIdx([40], Uint8Array.from({ length: 40 }, (_, k) => (k * 5) % 3)));
+    const file = path.join(dir, 'conditional.pixel.json');
+    const text = JSON.stringify({
+      model: { type: 'gated-pixelcnn', layers: 1, hidden: 4, firstKernel: 3, kernel: 3, outputHidden: 4, conditional: true },
+      data: { dataset: 'idx', path: 'tiny.idx', labels: 'tiny-labels.idx', levels: 2, binarize: 'stochastic', validationFraction: 0.2 },
+      training: { steps: 1, batchSize: 4, learningRate: 0.05, evalEvery: 1, sampleEvery: 1, checkpointEvery: 1, evalImages: 8 },
+      sampling: { count: 3 },
+    });
+    writeFileSync(file, text);
+    const e = parseExperiment(text, file);
+    const set = loadImages(e, file, text).set;
+    const classes = dataClasses(e, set, file, text)!;
+    expect(classes).toEqual({ classes: 3, classNames: ['0', '1', '2'] });
+    const batches = experimentBatches(e, set);
+    const model = createModel(modelConfigOf(e, batches.shape, classes.classes));
+    randomizeWeights(model, 4);
+    // Classes that differ plainly, so that a wrong label would show.
+    for (const [name, v] of model.params.named()) if (name.endsWith('-class/embedding')) v.assign(tf.mul(v, 8));
+    const weights = path.join(dir, 'conditional.safetensors');
+    writeFileSync(weights, savedModelToSafetensors(await saveModel(model)));
+    const x = tf.tensor4d(batches.train(0, 4), [4, 8, 8, 1]);
+    const tsNats = (await batchLoss(model, x, batches.trainLabels(0, 4)).data())[0] * 64;
+    // With each image's own label the loss is not what the same images give as of other classes.
+    const shifted = Array.from(batches.trainLabels(0, 4), (k) => (k + 1) % 3);
+    const wrongNats = (await batchLoss(model, x, shifted).data())[0] * 64;
+    tf.dispose(x);
+    expect(Math.abs(wrongNats - tsNats)).toBeGreaterThan(5e-3);
+    const out = runTwin('train', [file, '--out', path.join(dir, 'conditional'), '--weights', weights, '--steps', '1']).stdout;
+    expect(out).toMatch(/conditional on 3 classes/);
+    expect(out).toMatch(/validation conditional NLL/);
+    const run = runIn(path.join(dir, 'conditional'));
+    const metrics = readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics.map((m) => [m.split, m.conditional])).toEqual([['train', true], ['validation', true], ['test', true]]);
+    expect(Math.abs(metrics[0].nats - tsNats) / tsNats).toBeLessThan(1e-5);
+    expect(JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8'))).toMatchObject({ conditional: true, classes: 3, classNames: ['0', '1', '2'] });
+    // The twin's evaluation after its step is the TS engine's on its weights, each held-out image with its label.
+    const trained = loadSafetensorsModel(new Uint8Array(readFileSync(path.join(run, 'checkpoints', 'latest.safetensors'))));
+    for (const [k, split] of [[1, 'validation'], [2, 'test']] as const) {
+      const ts = await evaluate(trained, batches, 8, undefined, split);
+      expect(ts.conditional).toBe(true);
+      expect(Math.abs(metrics[k].nats - ts.nats) / ts.nats).toBeLessThan(1e-4);
+    }
+    trained.dispose();
+    model.dispose();
   });
 
   it.each(['adam', 'rmsprop'])('continues a run the TS trainer started (%s), taking the steps the TS trainer takes', async (name) => {

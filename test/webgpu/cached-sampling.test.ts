@@ -48,7 +48,7 @@ function referenceMaps(model: PixelModel, x: tf.Tensor4D): tf.Tensor[] {
     const as: tf.Tensor[] = [];
     for (const layer of model.layers) {
       if (layer instanceof ResidualBlock) as.push(tf.relu(layer.down.apply(tf.relu(h))));
-      h = layer.apply(h);
+      h = layer.apply(h, null);
       hs.push(h);
     }
     return [...hs, ...as];

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GatedPixelCNN } from '../gated-pixelcnn';
 import { gatedActivation } from '../layers';
-import { CausalConvCache, IncrementalStepper, outputStackAt, pointwise, type SampleImages } from './stepper';
+import { CausalConvCache, classBias, IncrementalStepper, outputStackAt, plusClass, pointwise, type SampleImages } from './stepper';
 
 export class CachedGatedPixelCNN extends IncrementalStepper {
   private readonly horizontal: CausalConvCache[];
@@ -14,14 +14,20 @@ export class CachedGatedPixelCNN extends IncrementalStepper {
   private readonly verticalInputs: tf.Tensor4D[][];
   /** Per layer and column, W_{v→h} ∗ shift↓(v̂) for the current row. */
   private links: tf.Tensor[][] = [];
+  /** Conditional models: per layer, the class bias V·h of each stack, per image. */
+  private readonly verticalClass: (tf.Tensor2D | null)[];
+  private readonly horizontalClass: (tf.Tensor2D | null)[];
 
   constructor(
     private readonly model: GatedPixelCNN,
     images: SampleImages,
+    classes: Int32Array | null = null,
   ) {
     super(model.head, images);
     this.horizontal = model.layers.map((layer) => new CausalConvCache(layer.horizontal, images.count, images.width));
     this.verticalInputs = model.layers.map(() => []);
+    this.verticalClass = model.layers.map((layer) => classBias(layer.verticalClass, classes));
+    this.horizontalClass = model.layers.map((layer) => classBias(layer.horizontalClass, classes));
   }
 
   protected beginRow(i: number): void {
@@ -43,6 +49,8 @@ export class CachedGatedPixelCNN extends IncrementalStepper {
         const window = tf.concat([...(missing > 0 ? [tf.zeros([count, missing, width, nIn])] : []), ...kept], 1) as tf.Tensor4D;
         vPre = tf.conv2d(window, layer.vertical.weights(), 1, [[0, 0], [0, 0], [cx, cols - 1 - cx], [0, 0]]);
         if (layer.vertical.bias) vPre = tf.add(vPre, layer.vertical.bias);
+        const vClass = this.verticalClass[l];
+        if (vClass) vPre = tf.add(vPre, tf.reshape(vClass, [count, 1, 1, pre]));
         vIn = gatedActivation(vPre);
       } else {
         vPre = tf.zeros([count, 1, width, pre]);
@@ -61,7 +69,7 @@ export class CachedGatedPixelCNN extends IncrementalStepper {
     this.model.layers.forEach((layer, l) => {
       const cache = this.horizontal[l];
       cache.put(j, h);
-      const out = pointwise(layer.horizontalOut, gatedActivation(tf.add(cache.at(j), this.links[l][j])));
+      const out = pointwise(layer.horizontalOut, gatedActivation(plusClass(tf.add(cache.at(j), this.links[l][j]), this.horizontalClass[l])));
       h = layer.addsInput ? tf.add(h, out) : out;
     });
     return outputStackAt(this.model.output, h);
@@ -70,5 +78,6 @@ export class CachedGatedPixelCNN extends IncrementalStepper {
   dispose(): void {
     for (const cache of this.horizontal) cache.dispose();
     tf.dispose([...this.verticalInputs.flat(), ...this.links.flat()]);
+    tf.dispose([...this.verticalClass, ...this.horizontalClass].filter((t) => t !== null) as tf.Tensor[]);
   }
 }

@@ -9,7 +9,7 @@
  * The default is the fast one the model has.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { PixelModel } from '../model';
+import { checkClasses, type PixelModel } from '../model';
 import { DiagonalBiLSTM } from '../diagonal-bilstm';
 import { GatedPixelCNN } from '../gated-pixelcnn';
 import { PixelCNN } from '../pixelcnn';
@@ -38,18 +38,35 @@ export interface SampleOptions {
   readonly onRow?: (row: number, images: Uint8Array) => void | boolean | Promise<void | boolean>;
   /** Called after each pixel (all its channels) with the images so far: for drawing the samples as they come. */
   readonly onPixel?: (i: number, j: number, images: Uint8Array) => void | Promise<void>;
+  /**
+   * Class-conditional models: the class of each image (0 … K − 1), `count` of them. Default: image n gets class
+   * n mod K, so a grid shows every class in turn. Refused for an unconditional model.
+   */
+  readonly classes?: ArrayLike<number>;
   /** Called with the logits channel c of pixel (i, j) is about to be drawn from ([N, C] or [N, C, L]; channel c's
    *  are final): what the sampler believes there (src/model/beliefs.ts samplingDistribution turns them into the
    *  probabilities, temperature included). Read them before returning: they are not kept. */
   readonly onLogits?: (i: number, j: number, c: number, logits: Float32Array) => void;
 }
 
+/** The class of each of `count` images to sample from a conditional model: `given`, else n mod K; null when unconditional. */
+export function sampleClasses(model: PixelModel, count: number, given?: ArrayLike<number>): Int32Array | null {
+  if (model.classes === 0 && given === undefined) return null;
+  return checkClasses(model.classes, given ?? Int32Array.from({ length: count }, (_, n) => n % model.classes), count);
+}
+
+/** `perClass` images of every class, class by class: the classes for a grid with one row per class. */
+export function perClassClasses(classes: number, perClass: number): Int32Array {
+  return Int32Array.from({ length: classes * perClass }, (_, n) => Math.floor(n / perClass));
+}
+
 export function supportsCachedSampling(model: PixelModel): boolean {
   return model instanceof PixelCNN || model instanceof GatedPixelCNN;
 }
 
+/** Unconditional Row LSTM and Diagonal BiLSTM (the incremental samplers carry no class embedding yet). */
 export function supportsIncrementalSampling(model: PixelModel): boolean {
-  return model instanceof RowLSTM || model instanceof DiagonalBiLSTM;
+  return (model instanceof RowLSTM || model instanceof DiagonalBiLSTM) && model.classes === 0;
 }
 
 /** The fast sampler of this model: cached for the convolutional models, incremental for the recurrent ones. */
@@ -68,7 +85,7 @@ export async function sample(model: PixelModel, options: SampleOptions): Promise
     throw new Error(`cached sampling is available for PixelCNN and Gated PixelCNN, not ${model.config.type}`);
   }
   if (method === 'incremental' && !supportsIncrementalSampling(model)) {
-    throw new Error(`incremental sampling is available for Row LSTM and Diagonal BiLSTM, not ${model.config.type}`);
+    throw new Error(`incremental sampling is available for unconditional Row LSTM and Diagonal BiLSTM, not ${model.classes ? 'a class-conditional ' : ''}${model.config.type}`);
   }
   const images = new Uint8Array(N * H * W * C);
   const firstRow = prefix ? prefix.rows : 0;
@@ -80,6 +97,7 @@ export async function sample(model: PixelModel, options: SampleOptions): Promise
       for (let k = 0; k < firstRow * rowSize; k++) images[n * H * rowSize + k] = prefix.images[n * H * rowSize + k];
     }
   }
+  const classes = sampleClasses(model, N, options.classes);
   const view: SampleImages = { data: images, count: N, height: H, width: W, channels: C };
   const rng = new Random(seed);
   if (method === 'cached' && webgpuSamplingAvailable(model)) {
@@ -88,7 +106,7 @@ export async function sample(model: PixelModel, options: SampleOptions): Promise
     await sampleOnWebGPU(model as PixelCNN | GatedPixelCNN, view, { firstRow, temperature, rng, onRow, onPixel });
     return images;
   }
-  const stepper = await createStepper(model, method, view);
+  const stepper = await createStepper(model, method, view, classes);
   const levels = model.head.levels;
   const perChannel = model.head.config.kind === 'bernoulli' ? 1 : levels;
   try {
@@ -114,10 +132,10 @@ export async function sample(model: PixelModel, options: SampleOptions): Promise
   return images;
 }
 
-async function createStepper(model: PixelModel, method: SamplingMethod, view: SampleImages): Promise<PixelStepper> {
-  if (method === 'naive') return new NaiveStepper(model, view);
-  if (model instanceof PixelCNN) return new CachedPixelCNN(model, view);
-  if (model instanceof GatedPixelCNN) return new CachedGatedPixelCNN(model, view);
+async function createStepper(model: PixelModel, method: SamplingMethod, view: SampleImages, classes: Int32Array | null): Promise<PixelStepper> {
+  if (method === 'naive') return new NaiveStepper(model, view, classes);
+  if (model instanceof PixelCNN) return new CachedPixelCNN(model, view, classes);
+  if (model instanceof GatedPixelCNN) return new CachedGatedPixelCNN(model, view, classes);
   if (model instanceof RowLSTM) return IncrementalRowLSTM.create(model, view);
   return IncrementalDiagonalBiLSTM.create(model as DiagonalBiLSTM, view);
 }
@@ -147,6 +165,7 @@ class NaiveStepper implements PixelStepper {
   constructor(
     private readonly model: PixelModel,
     private readonly images: SampleImages,
+    private readonly classes: Int32Array | null = null,
   ) {}
 
   async logitsAt(i: number, j: number): Promise<Float32Array> {
@@ -155,7 +174,7 @@ class NaiveStepper implements PixelStepper {
       const rows = new Float32Array(N * (i + 1) * W * C);
       const rowsSize = (i + 1) * W * C;
       for (let n = 0; n < N; n++) rows.set(data.subarray(n * H * W * C, n * H * W * C + rowsSize), n * rowsSize);
-      const logits = this.model.logits(tf.tensor4d(rows, [N, i + 1, W, C]));
+      const logits = this.model.logits(tf.tensor4d(rows, [N, i + 1, W, C]), this.classes ?? undefined);
       const begin = [0, i, j, ...new Array(logits.rank - 3).fill(0)];
       const size = [N, 1, 1, ...logits.shape.slice(3)];
       return tf.slice(logits, begin, size);

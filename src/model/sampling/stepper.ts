@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageBatch } from '../../data/images';
 import type { Head } from '../heads';
-import type { Conv2D, OutputStack } from '../layers';
+import { type ClassEmbedding, type Conv2D, oneHotClasses, type OutputStack } from '../layers';
 
 /** The images being sampled, filled in raster order. */
 export type SampleImages = ImageBatch;
@@ -88,6 +88,20 @@ export abstract class IncrementalStepper implements PixelStepper {
   }
 
   abstract dispose(): void;
+}
+
+/**
+ * Conditional models: each layer's per-image class bias V·h, [N, features], computed once for the images' classes
+ * and kept (null for an unconditional layer, or when there are no classes).
+ */
+export function classBias(embedding: ClassEmbedding | null, classes: Int32Array | null): tf.Tensor2D | null {
+  if (!embedding || !classes) return null;
+  return tf.keep(tf.tidy(() => embedding.at(oneHotClasses(classes, embedding.embedding.shape[0]))));
+}
+
+/** x + the class bias (x itself for an unconditional layer). */
+export function plusClass<T extends tf.Tensor>(x: T, bias: tf.Tensor | null): T {
+  return bias ? (tf.add(x, bias) as T) : x;
 }
 
 /** A 1×1 convolution at one pixel: [N, in] → [N, out]. */

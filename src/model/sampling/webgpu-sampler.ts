@@ -25,6 +25,8 @@ const MAX_FEATURES = 1024;
 export function webgpuSamplingAvailable(model: PixelModel): boolean {
   if (tf.getBackend() !== 'webgpu' || !fusedEnabled()) return false;
   if (!(model instanceof PixelCNN || model instanceof GatedPixelCNN)) return false;
+  // The GPU steps carry no class embedding yet: class-conditional models take the cached path through TF.js.
+  if (model.classes > 0) return false;
   const { hidden, outputHidden, head } = model.config;
   return Math.max(2 * hidden, outputHidden, head.kind === 'categorical' ? head.levels : 1) <= MAX_FEATURES;
 }
