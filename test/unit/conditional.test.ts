@@ -131,6 +131,9 @@ describe.each(MODEL_TYPES.map((t) => [t]))('conditional %s', (type) => {
     const explicit = await sample(model, { count: 3, seed: 2, classes: [0, 1, 2], method: 'naive' });
     expect([...cycled]).toEqual([...explicit]);
     await expect(sample(model, { count: 2, seed: 1, classes: [0, 5] })).rejects.toThrow(/class 5/);
+    // The default sampler (whichever is fast for this model) draws the classes' images too: the naive ones.
+    const fast = await sample(model, { count: 3, seed: 2, classes: [2, 2, 0] });
+    expect([...fast]).toEqual([...a]);
     model.dispose();
   });
 
