@@ -52,7 +52,8 @@ export type FromWorker =
   /** The field, or null with why it is not computed (too large, or not while training). */
   | { readonly type: 'field'; readonly runId: string; readonly bits: Uint32Array | null; readonly why: string }
   | { readonly type: 'step'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly imagesPerSecond: number; readonly seconds: number }
-  | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean }
+  /** An evaluation of the validation set (it chooses the best checkpoint) or the test set. */
+  | { readonly type: 'eval'; readonly runId: string; readonly step: number; readonly split: 'validation' | 'test'; readonly nats: number; readonly bitsPerDim: number; readonly images: number; readonly best: boolean }
   | { readonly type: 'samples'; readonly runId: string; readonly step: number; readonly images: ImageBatch; readonly png: Uint8Array }
   | { readonly type: 'checkpoint'; readonly runId: string; readonly step: number; readonly kinds: ('latest' | 'best')[]; readonly bytes: Uint8Array }
   | { readonly type: 'ended'; readonly runId: string; readonly status: 'finished' | 'stopped' | 'failed'; readonly step: number; readonly error?: string }
