@@ -1,7 +1,7 @@
 /**
  * A predictive distribution on view: for each colour channel, the probability of every value the model could put
  * there — p(0) and p(1) for binary images, the L-level histogram otherwise — with the value the image has (when it
- * has one) marked. Drawn on canvases in the theme's chart colours; each histogram says in words what it shows (its
+ * has one) marked; bars are scaled to the largest probability, which is printed above. Drawn on canvases in the theme's chart colours; each histogram says in words what it shows (its
  * aria-label and caption), and carries its numbers for a reader or a test (data-sum, data-probabilities).
  */
 import { el } from './ui/dom';
@@ -69,9 +69,13 @@ export class DistributionView {
       canvas.setAttribute('role', 'img');
       canvas.setAttribute('aria-label', `${name ? `${name}: ` : ''}${words}`);
       this.draw(canvas, p, d.observed?.[c], d.channels.length === 3 ? c : -1);
+      const top = p.reduce((m, v) => Math.max(m, v), 0);
       const axis = el('div', { className: 'histogram-axis' }, el('span', { textContent: '0' }), el('span', { textContent: d.binary ? '1' : String(p.length - 1) }));
       axis.setAttribute('aria-hidden', 'true');
-      const figure = el('figure', { className: 'histogram-figure' }, canvas, axis, el('figcaption', { textContent: `${name ? `${name}: ` : ''}${words}` }));
+      // Bars are scaled to the largest probability (at 256 levels an absolute scale would show nothing): said above.
+      const scale = el('div', { className: 'histogram-scale', textContent: `${name ? `${name} · ` : ''}top p = ${top.toFixed(3)}` });
+      scale.setAttribute('aria-hidden', 'true');
+      const figure = el('figure', { className: 'histogram-figure' }, scale, canvas, axis, el('figcaption', { textContent: `${name ? `${name}: ` : ''}${words}` }));
       figure.dataset.sum = sum.toFixed(6);
       figure.dataset.probabilities = Array.from(p, (v) => v.toPrecision(6)).join(',');
       return figure;
@@ -92,12 +96,13 @@ export class DistributionView {
     const mark = cssVar('--vscode-charts-orange', '#d18616');
     const axis = cssVar('--vscode-descriptionForeground', '#9d9d9d');
     const L = p.length;
+    const largest = Math.max(1e-12, p.reduce((m, v) => Math.max(m, v), 0));
     const slot = WIDTH / L;
     const gap = slot >= 6 ? Math.min(4, slot * 0.2) : 0;
     const top = 4;
     const height = HEIGHT - top - 1;
     for (let l = 0; l < L; l++) {
-      const h = Math.max(0, Math.min(1, p[l])) * height;
+      const h = Math.max(0, Math.min(1, p[l] / largest)) * height;
       g.fillStyle = l === observed ? mark : bar;
       g.fillRect(l * slot + gap / 2, HEIGHT - 1 - h, Math.max(1, slot - gap), h);
     }

@@ -140,26 +140,36 @@ function figure(title: string, canvas: HTMLCanvasElement, alt: string): HTMLElem
   return el('figure', { className: 'nll-figure' }, el('figcaption', { textContent: title }), canvas);
 }
 
+/** Canvas pixels per image pixel: about 128 across, so the hovered pixel can be outlined crisply. */
+const scaleOf = (width: number) => Math.max(1, Math.ceil(128 / width));
+
 function pixelCanvas(H: number, W: number, paint: (i: number, j: number) => [number, number, number]): { canvas: HTMLCanvasElement; g: CanvasRenderingContext2D } {
-  const canvas = el('canvas', { className: 'pixels nll-canvas', width: W, height: H });
+  const S = scaleOf(W);
+  const canvas = el('canvas', { className: 'pixels nll-canvas', width: W * S, height: H * S });
   const g = canvas.getContext('2d')!;
-  const data = g.createImageData(W, H);
+  const data = g.createImageData(W * S, H * S);
   for (let i = 0; i < H; i++) {
     for (let j = 0; j < W; j++) {
-      const [r, gr, bl] = paint(i, j);
-      const k = (i * W + j) * 4;
-      data.data.set([r, gr, bl, 255], k);
+      const rgb = paint(i, j);
+      for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) data.data.set([...rgb, 255], ((i * S + y) * W * S + j * S + x) * 4);
     }
   }
   g.putImageData(data, 0, 0);
   return { canvas, g };
 }
 
-/** The hovered pixel, outlined (a canvas pixel is an image pixel: the outline is a contrasting pixel frame around it). */
-function outline(g: CanvasRenderingContext2D, at: { i: number; j: number } | null): void {
+/** The hovered pixel, outlined in the theme's focus colour (over a dark rim, so it shows on any pixel). */
+function outline(g: CanvasRenderingContext2D, at: { i: number; j: number } | null, width: number): void {
   if (!at) return;
-  g.fillStyle = 'rgba(55,148,255,0.9)';
-  g.fillRect(at.j, at.i, 1, 1);
+  const S = scaleOf(width);
+  const focus = getComputedStyle(document.body).getPropertyValue('--vscode-focusBorder').trim() || '#0078d4';
+  const w = Math.max(1, Math.round(S / 5));
+  g.lineWidth = w * 2;
+  g.strokeStyle = 'rgba(0,0,0,0.8)';
+  g.strokeRect(at.j * S, at.i * S, S, S);
+  g.lineWidth = w;
+  g.strokeStyle = focus;
+  g.strokeRect(at.j * S + w / 2, at.i * S + w / 2, S - w, S - w);
 }
 
 function imageCanvas(values: Uint8Array, b: PixelBeliefs, levels: number, at: { i: number; j: number } | null): HTMLCanvasElement {
@@ -169,13 +179,13 @@ function imageCanvas(values: Uint8Array, b: PixelBeliefs, levels: number, at: { 
     const byte = (c: number) => levelToByte(values[e + (C === 3 ? c : 0)], levels);
     return [byte(0), byte(1), byte(2)];
   });
-  outline(g, at);
+  outline(g, at, b.width);
   return canvas;
 }
 
 function heatCanvas(b: PixelBeliefs, c: number, max: number, at: { i: number; j: number } | null): HTMLCanvasElement {
   const { canvas, g } = pixelCanvas(b.height, b.width, (i, j) => heat(max > 0 ? b.nll[(i * b.width + j) * b.channels + c] / max : 0));
-  outline(g, at);
+  outline(g, at, b.width);
   return canvas;
 }
 
