@@ -7,7 +7,7 @@ import { type Experiment, imageShape } from '../src/experiment/types';
 import type { ImageBatch, Metric } from '../src/protocol';
 import type { GridHit } from './grid';
 import { remember, toHost } from './host-bridge';
-import { type ImageNotes, type ImageSource, chartOf, complete, forgottenModel, imageKey, onView, store, update, valuesOf } from './state';
+import { type ImageNotes, type ImageSource, type PanelState, chartOf, complete, forgottenModel, imageKey, onView, store, update, valuesOf } from './state';
 import { worker } from './worker-bridge';
 import type { ToWorker } from './worker-protocol';
 
@@ -151,35 +151,52 @@ export function askBeliefs(images: readonly { grid: ImageSource; n: number }[], 
   for (const m of posts) worker.post(m);
 }
 
-/** Each image of the grids on view whose beliefs are asked for as soon as there is a model: all of a grid if it is small. */
-const BELIEFS_BUDGET = 4_000_000; // probabilities held per grid (16 MB)
+/** Probabilities held per grid (16 MB) up to which all its images are asked about at once; past it, one on hover. */
+const BELIEFS_BUDGET = 4_000_000;
+
+/** The images whose beliefs are asked for as soon as there is a model: the NLL map's, then every image of a small grid. */
+function wantedBeliefs(s: PanelState): { grid: ImageSource; n: number }[] {
+  const summary = s.model.summary;
+  if (!summary) return [];
+  const per = summary.height * summary.width * summary.channels * (summary.levels > 2 ? summary.levels : 1);
+  const all = (count: number) => (count * per <= BELIEFS_BUDGET ? Array.from({ length: count }, (_, n) => n) : []);
+  const wanted: { grid: ImageSource; n: number }[] = [];
+  const tests = s.dataset?.images?.count ?? 0;
+  if (s.nllImage < tests) wanted.push({ grid: 'dataset', n: s.nllImage });
+  for (const n of all(tests)) if (n !== s.nllImage) wanted.push({ grid: 'dataset', n });
+  if (s.samples && s.samples.drawn === Infinity) for (const n of all(s.samples.images.count)) wanted.push({ grid: 'samples', n });
+  return wanted;
+}
 
 export function followBeliefs(): void {
   store.watch(
     (s) => [s.model, s.dataset, s.samples, s.nllImage, s.compared, s.view?.runId],
-    ([model, dataset, samples, nllImage]) => {
-      const summary = model.summary;
-      if (!summary) return;
-      const per = summary.height * summary.width * summary.channels * (summary.levels > 2 ? summary.levels : 1);
-      const all = (count: number) => (count * per <= BELIEFS_BUDGET ? Array.from({ length: count }, (_, n) => n) : []);
-      const wanted: { grid: ImageSource; n: number }[] = [];
-      const tests = dataset?.images?.count ?? 0;
-      // The NLL map's image first.
-      if (nllImage < tests) wanted.push({ grid: 'dataset', n: nllImage });
-      for (const n of all(tests)) wanted.push({ grid: 'dataset', n });
-      if (samples && samples.drawn === Infinity) for (const n of all(samples.images.count)) wanted.push({ grid: 'samples', n });
-      askBeliefs(wanted);
-    },
+    (_slices, _previous, s) => askBeliefs(wantedBeliefs(s)),
   );
 }
 
-/** The model in training moved on (an evaluation, or its end): what it believes is asked for again, image by image. */
-export function refreshBeliefs(): void {
-  const keys = [...store.state.imageNotes.keys()].map((key) => {
-    const [grid, n] = key.split(':');
-    return { grid: grid as ImageSource, n: Number(n) };
-  });
-  askBeliefs(keys, true);
+/**
+ * The model on view changed its weights. While it trains (at each test evaluation), only the NLL map's image is
+ * asked again — the other images' beliefs go, to be asked again on their next hover — so training is not held up by
+ * a forward pass an image; once it ends (`all`), every image on view is asked again.
+ */
+export function refreshBeliefs(all: boolean): void {
+  const s = store.state;
+  const mapped = imageKey('dataset', s.nllImage);
+  if (!all) {
+    const note = s.imageNotes.get(mapped);
+    update({ imageNotes: new Map(note ? [[mapped, note]] : []) });
+    askBeliefs([{ grid: 'dataset', n: s.nllImage }], true);
+    return;
+  }
+  const keys = new Set([...s.imageNotes.keys(), ...wantedBeliefs(s).map(({ grid, n }) => imageKey(grid, n))]);
+  askBeliefs(
+    [...keys].map((key) => {
+      const [grid, n] = key.split(':');
+      return { grid: grid as ImageSource, n: Number(n) };
+    }),
+    true,
+  );
 }
 
 /** The answer to a beliefs request (or its failure): kept if its image's note still asks for it. */

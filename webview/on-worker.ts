@@ -88,7 +88,7 @@ function point(m: Message<'step'> | Message<'eval'>): void {
   if (m.type === 'step' && onView(s, m.runId) && !s.stopping) update({ chart, status: `step ${m.step}/${s.view!.experiment.training.steps}` });
   else update({ chart });
   // The model in training on view moved on since its beliefs were asked for: ask again at each test evaluation.
-  if (m.type === 'eval' && split === 'test' && m.runId === s.trainingRunId && onView(s, m.runId)) refreshBeliefs();
+  if (m.type === 'eval' && split === 'test' && m.runId === s.trainingRunId && onView(s, m.runId)) refreshBeliefs(false);
   toHost(m.type === 'eval' ? { ...m, split: m.split ?? 'test' } : m);
 }
 
@@ -98,7 +98,7 @@ function ended(m: Message<'ended'>): void {
     // A field put off while training can be computed now.
     update({ trainingRunId: null, stopping: false, ...(s.field.bits ? {} : { field: { ...s.field, asked: false } }) });
     // Its last weights: what it believes, asked again.
-    if (onView(s, m.runId)) refreshBeliefs();
+    if (onView(s, m.runId)) refreshBeliefs(true);
   }
   if (onView(s, m.runId)) update({ view: { ...s.view!, status: m.status }, status: m.status, ...(m.error ? { error: m.error } : {}) });
   toHost(m);

@@ -24,8 +24,9 @@ export function comparisonCard(): HTMLElement {
       box.replaceChildren(comparisonTable(runs));
     },
   );
+  // Not a .caption: the first of those on the page is the samples card's (the end-to-end tests read it).
   const note = el('p', {
-    className: 'caption',
+    className: 'comparison-note',
     textContent: 'Best step: where the validation NLL is lowest (the test NLL, for a run without a validation set, marked "by test"); the test NLL is read at that step, never used to choose it.',
   });
   return el('section', { className: 'card compare-only wide' }, el('h2', { textContent: 'Runs compared' }), box, note);
