@@ -7,8 +7,7 @@ import { type Experiment, imageShape } from '../src/experiment/types';
 import type { ImageBatch, Metric } from '../src/protocol';
 import type { GridHit } from './grid';
 import { remember, toHost } from './host-bridge';
-import { encoded } from './images';
-import { type ImageSource, chartOf, forgottenModel, imageOf, onView, store, update } from './state';
+import { type ImageNotes, type ImageSource, type PanelState, chartOf, complete, forgottenModel, imageKey, onView, store, update, valuesOf } from './state';
 import { worker } from './worker-bridge';
 import type { ToWorker } from './worker-protocol';
 
@@ -27,6 +26,8 @@ export function viewRun(id: string, name: string, json: string, metrics: readonl
     samples: null,
     samplesNote: 'No samples yet.',
     error: null,
+    drawing: null,
+    ...(!same ? { nllImage: 0 } : {}),
     ...(!same || id !== s.trainingRunId ? forgottenModel('Loading the model…') : {}),
   });
   return experiment;
@@ -70,12 +71,13 @@ export function requestSamples(seed = Math.floor(Math.random() * 1e9), fromHost 
   const shape = imageShape(e);
   const images = s.dataset?.images ?? null;
   let prefix: Uint8Array | null = null;
-  if (s.keepRows > 0 && images) {
+  // The kept rows are the test images as evaluation encodes them (the values the host sent beside their bytes).
+  if (s.keepRows > 0 && images?.values) {
     const size = shape.height * shape.width * shape.channels;
     prefix = new Uint8Array(count * size);
-    for (let n = 0; n < count; n++) prefix.set(encoded(images.data.subarray((n % images.count) * size, ((n % images.count) + 1) * size), e), n * size);
+    for (let n = 0; n < count; n++) prefix.set(images.values.subarray((n % images.count) * size, ((n % images.count) + 1) * size), n * size);
   }
-  update({ sampling: { runId: view.runId, fromHost }, error: null, status: 'sampling', samplesNote: 'drawing samples…' });
+  update({ sampling: { runId: view.runId, fromHost }, error: null, status: 'sampling', samplesNote: 'drawing samples…', drawing: null });
   worker.post({
     type: 'sample',
     runId: view.runId,
@@ -92,13 +94,17 @@ export function requestSamples(seed = Math.floor(Math.random() * 1e9), fromHost 
   } satisfies ToWorker);
 }
 
-/** A pixel hovered: the structural map at once (its field asked for on the first hover), the gradient map to follow. */
+/**
+ * A pixel hovered: the structural map and what the model predicted there at once (its field asked for on the first
+ * hover, the image's beliefs on its first hover unless already asked for), the gradient map to follow.
+ */
 export function hover(hit: GridHit | null, grid: ImageSource): void {
   const s = store.state;
   const summary = s.model.summary;
   if (!hit || !summary) return;
-  const raw = imageOf(s, grid, hit.image);
-  if (!raw) {
+  // Test images as evaluation encodes them; samples as drawn.
+  const image = valuesOf(s, grid, hit.image);
+  if (!image) {
     update({ hover: { hit, grid } });
     return;
   }
@@ -108,8 +114,6 @@ export function hover(hit: GridHit | null, grid: ImageSource): void {
     field = { ...field, asked: true };
     worker.post({ type: 'field', runId: s.view.runId } satisfies ToWorker);
   }
-  // Dataset images are bytes; the model reads levels.
-  const image = grid === 'dataset' ? encoded(raw, s.view?.experiment ?? null) : raw;
   const c = Math.min(s.outputChannel, summary.channels - 1);
   const request = s.hoverRequest + 1;
   update({
@@ -120,6 +124,98 @@ export function hover(hit: GridHit | null, grid: ImageSource): void {
     hoverResult: null,
   });
   worker.post({ type: 'gradient', request, image, i: hit.i, j: hit.j, c } satisfies ToWorker);
+  askBeliefs([{ grid, n: hit.image }]);
+}
+
+// --------------------------------------------------------------------------------------------------------------
+// What the model believes at each pixel: one `beliefs` request an image, kept in `imageNotes`, so a hover is a lookup.
+
+/**
+ * Ask the worker what the model on view believes at every pixel of these images (those not asked for already, and
+ * whole: a sample being drawn is asked for once it is done). `again`: ask anew, keeping the last answer until the new
+ * one comes (the model trained on).
+ */
+export function askBeliefs(images: readonly { grid: ImageSource; n: number }[], again = false): void {
+  const s = store.state;
+  if (!s.view || !s.model.summary || s.compared) return;
+  let request = s.beliefsRequest;
+  const notes = new Map(s.imageNotes);
+  const posts: ToWorker[] = [];
+  for (const { grid, n } of images) {
+    const key = imageKey(grid, n);
+    const note = notes.get(key);
+    if ((note && !again) || !complete(s, grid)) continue;
+    const image = valuesOf(s, grid, n);
+    if (!image) continue;
+    request++;
+    notes.set(key, { request, ...(note?.beliefs ? { beliefs: note.beliefs } : {}) });
+    posts.push({ type: 'beliefs', request, runId: s.view.runId, image: image.slice() });
+  }
+  if (posts.length === 0) return;
+  update({ beliefsRequest: request, imageNotes: notes });
+  for (const m of posts) worker.post(m);
+}
+
+/** Probabilities held per grid (16 MB) up to which all its images are asked about at once; past it, one on hover. */
+const BELIEFS_BUDGET = 4_000_000;
+
+/** The images whose beliefs are asked for as soon as there is a model: the NLL map's, then every image of a small grid. */
+function wantedBeliefs(s: PanelState): { grid: ImageSource; n: number }[] {
+  const summary = s.model.summary;
+  if (!summary) return [];
+  const per = summary.height * summary.width * summary.channels * (summary.levels > 2 ? summary.levels : 1);
+  const all = (count: number) => (count * per <= BELIEFS_BUDGET ? Array.from({ length: count }, (_, n) => n) : []);
+  const wanted: { grid: ImageSource; n: number }[] = [];
+  const tests = s.dataset?.images?.count ?? 0;
+  if (s.nllImage < tests) wanted.push({ grid: 'dataset', n: s.nllImage });
+  for (const n of all(tests)) if (n !== s.nllImage) wanted.push({ grid: 'dataset', n });
+  if (s.samples && s.samples.drawn === Infinity) for (const n of all(s.samples.images.count)) wanted.push({ grid: 'samples', n });
+  return wanted;
+}
+
+export function followBeliefs(): void {
+  store.watch(
+    (s) => [s.model, s.dataset, s.samples, s.nllImage, s.compared, s.view?.runId],
+    (_slices, _previous, s) => askBeliefs(wantedBeliefs(s)),
+  );
+}
+
+/**
+ * The model on view changed its weights. While it trains (at each test evaluation), only the NLL map's image is
+ * asked again — the other images' beliefs go, to be asked again on their next hover — so training is not held up by
+ * a forward pass an image; once it ends (`all`), every image on view is asked again.
+ */
+export function refreshBeliefs(all: boolean): void {
+  const s = store.state;
+  const mapped = imageKey('dataset', s.nllImage);
+  if (!all) {
+    const note = s.imageNotes.get(mapped);
+    update({ imageNotes: new Map(note ? [[mapped, note]] : []) });
+    askBeliefs([{ grid: 'dataset', n: s.nllImage }], true);
+    return;
+  }
+  const keys = new Set([...s.imageNotes.keys(), ...wantedBeliefs(s).map(({ grid, n }) => imageKey(grid, n))]);
+  askBeliefs(
+    [...keys].map((key) => {
+      const [grid, n] = key.split(':');
+      return { grid: grid as ImageSource, n: Number(n) };
+    }),
+    true,
+  );
+}
+
+/** The answer to a beliefs request (or its failure): kept if its image's note still asks for it. */
+export function beliefsAnswered(request: number, runId: string, answer: Pick<ImageNotes, 'beliefs' | 'failure'>): void {
+  const s = store.state;
+  if (s.view?.runId !== runId) return;
+  const key = [...s.imageNotes].find(([, note]) => note.request === request)?.[0];
+  if (key === undefined) return;
+  update({ imageNotes: new Map(s.imageNotes).set(key, { request, ...answer }) });
+}
+
+/** Show this test image's NLL map. */
+export function pickNllImage(n: number): void {
+  update({ nllImage: n });
 }
 
 /** Inspect another colour channel: the last pixel hovered again. */
@@ -147,6 +243,7 @@ export function workerRestarted(reason: string, tellHost: boolean): void {
     stopping: s.trainingRunId ? false : s.stopping,
     view,
     sampling: null,
+    drawing: null,
     ...forgottenModel('The model went with the worker: show the run again (Pixel Lab view) to inspect its last checkpoint.'),
     error: reason,
     status: view?.status ?? 'idle',

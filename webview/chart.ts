@@ -1,6 +1,7 @@
 /**
- * Loss curves with uPlot: training NLL (raw, faint, and smoothed) and test NLL, in nats per image or bits/dim, on a
- * linear or log scale; several runs overlaid when comparing.
+ * Loss curves with uPlot: training NLL (raw, faint, and smoothed), validation NLL (the held-out training images that
+ * choose the best checkpoint; drawn once a run has any) and test NLL, in nats per image or bits/dim, on a linear or
+ * log scale; several runs overlaid when comparing.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -41,6 +42,8 @@ export class LossChart {
   private plot: uPlot | null = null;
   private pending = false;
   private width = 0;
+  /** Whether the plot has validation series (rebuilt when the first validation point arrives). */
+  private validation = false;
   // Rebuild on a change of width only: the legend's wrapping changes the height, and must not loop.
   private readonly resize = new ResizeObserver(() => {
     if (this.container.clientWidth !== this.width) this.schedule(true);
@@ -55,6 +58,11 @@ export class LossChart {
     return this.runs.map((r) => [r.metrics.filter((m) => m.split === 'train').length, r.metrics.filter((m) => m.split === 'test').length]);
   }
 
+  /** Validation points drawn so far, per run. */
+  get validationCounts(): number[] {
+    return this.runs.map((r) => r.metrics.filter((m) => m.split === 'validation').length);
+  }
+
   setRuns(runs: { name: string; metrics: readonly Metric[] }[]): void {
     this.runs = runs.map((r) => ({ name: r.name, metrics: [...r.metrics] }));
     this.schedule(true);
@@ -62,7 +70,8 @@ export class LossChart {
 
   add(metric: Metric, run = 0): void {
     this.runs[run]?.metrics.push(metric);
-    this.schedule(false);
+    // The first validation point brings its series (and legend entry).
+    this.schedule(metric.split === 'validation' && !this.validation);
   }
 
   setUnit(unit: Unit): void {
@@ -100,11 +109,9 @@ export class LossChart {
     const index = new Map(steps.map((s, k) => [s, k]));
     const columns: (number | null)[][] = [];
     for (const run of this.runs) {
-      const train: (number | null)[] = new Array(steps.length).fill(null);
-      const test: (number | null)[] = new Array(steps.length).fill(null);
-      // The test curve (validation points are not drawn yet).
-      for (const m of run.metrics) if (m.split !== 'validation') (m.split === 'train' ? train : test)[index.get(m.step)!] = value(m);
-      columns.push(train, smooth(train, this.smoothing), test);
+      const split = { train: new Array<number | null>(steps.length).fill(null), validation: new Array<number | null>(steps.length).fill(null), test: new Array<number | null>(steps.length).fill(null) };
+      for (const m of run.metrics) split[m.split][index.get(m.step)!] = value(m);
+      columns.push(split.train, smooth(split.train, this.smoothing), ...(this.validation ? [split.validation] : []), split.test);
     }
     return [steps, ...columns] as uPlot.AlignedData;
   }
@@ -114,9 +121,11 @@ export class LossChart {
     const width = Math.max(200, this.width);
     // A fixed plot height: the legend below it wraps to as many lines as the runs need.
     const height = 230;
+    if (!this.plot) this.validation = this.runs.some((r) => r.metrics.some((m) => m.split === 'validation'));
     const data = this.data();
     // What a reader (or a test) can check without reading pixels: points per run, train/test.
     this.container.dataset.points = this.pointCounts.map((p) => p.join('/')).join(',');
+    this.container.dataset.validationPoints = this.validationCounts.join(',');
     if (this.plot) {
       this.plot.setData(data);
       return;
@@ -126,13 +135,16 @@ export class LossChart {
     const series: uPlot.Series[] = [{ label: 'step' }];
     const single = this.runs.length === 1;
     this.runs.forEach((run, k) => {
-      // One run: train blue, test orange. Several: a colour per run, its test curve dashed with points.
+      // One run: train blue, validation green (dotted, hollow points), test orange. Several: a colour per run, its
+      // validation curve dotted and its test curve dashed, with points.
       const colour = cssVar(PALETTE[k % PALETTE.length], '#3794ff');
+      const validationColour = single ? cssVar('--vscode-charts-green', '#89d185') : colour;
       const testColour = single ? cssVar('--vscode-charts-orange', '#d18616') : colour;
       const label = single ? '' : `${run.name} `;
       series.push(
         { label: `${label}train (raw)`, stroke: colour, alpha: 0.25, width: 1, spanGaps: true, points: { show: false }, class: single ? undefined : 'raw' },
         { label: `${label}train`, stroke: colour, width: 2, spanGaps: true, points: { show: false } },
+        ...(this.validation ? [{ label: `${label}validation`, stroke: validationColour, dash: [2, 3], width: 2, spanGaps: true, points: { show: true, size: 7, fill: cssVar('--vscode-editor-background', '#1f1f1f') } }] : []),
         { label: `${label}test`, stroke: testColour, dash: single ? undefined : [6, 4], width: 2, spanGaps: true, points: { show: true, size: 6 } },
       );
     });

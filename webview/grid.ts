@@ -63,7 +63,8 @@ export class ImageGrid {
     this.canvas.getContext('2d')!.putImageData(new ImageData(rgba, layout.width, layout.height), 0, 0);
   }
 
-  private hit(e: MouseEvent): GridHit | null {
+  /** The image and pixel under the mouse; null in a gap or outside. */
+  hit(e: MouseEvent): GridHit | null {
     if (!this.options) return null;
     const box = this.canvas.getBoundingClientRect();
     const x = ((e.clientX - box.left) / box.width) * this.canvas.width;

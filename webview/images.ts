@@ -1,5 +1,4 @@
-/** Images between their forms: a saved grid PNG to a batch, and dataset bytes (0–255) to the levels a model reads. */
-import { encodeImage } from '../src/data/encoding';
+/** A saved sample grid (PNG) back to the batch of pixel values it shows. */
 import { imagesFromGrid } from '../src/data/grid';
 import { type Experiment, imageShape } from '../src/experiment/types';
 import type { ImageBatch } from '../src/protocol';
@@ -13,12 +12,4 @@ export async function decodeGrid(png: Uint8Array, e: Experiment): Promise<ImageB
   const shape = imageShape(e, undefined);
   const o = { count: e.sampling.count, ...shape, levels: e.data.levels };
   return { data: imagesFromGrid(g.getImageData(0, 0, bitmap.width, bitmap.height).data, bitmap.width, o), count: o.count, ...shape };
-}
-
-/** Dataset bytes as the model reads them: its levels (binarized as the experiment says). */
-export function encoded(bytes: Uint8Array, experiment: Experiment | null): Uint8Array {
-  if (!experiment) return bytes;
-  const values = new Float32Array(bytes.length);
-  encodeImage(bytes, { levels: experiment.data.levels, binarize: 'fixed', threshold: experiment.data.binarize === 'fixed' ? experiment.data.threshold : 0.5 }, null, values);
-  return Uint8Array.from(values);
 }

@@ -4,6 +4,7 @@
  * image, from the worker). The pixel itself and everything after it in raster order are outlined; a dependency
  * there would be a leak and is painted red.
  */
+import { levelToByte } from '../src/data/encoding';
 import { DepField } from '../src/model/field';
 import { maskAllows } from '../src/model/masks';
 import type { ModelSummary } from './worker-protocol';
@@ -142,8 +143,9 @@ export class Inspector {
     for (let i = 0; i < H; i++) {
       for (let j = 0; j < W; j++) {
         const p = i * W + j;
+        // Each level as the PNGs draw it (the middle of its quantiser bin).
         let grey = 0;
-        for (let c = 0; c < C; c++) grey += what.image[p * C + c] / (levels - 1) / C;
+        for (let c = 0; c < C; c++) grey += levelToByte(what.image[p * C + c], levels) / 255 / C;
         const shade = Math.round(40 + grey * 150);
         g.fillStyle = `rgb(${shade},${shade},${shade})`;
         g.fillRect(j * SCALE, i * SCALE, SCALE, SCALE);

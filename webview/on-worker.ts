@@ -2,7 +2,7 @@
  * What each message from the panel's worker (worker-protocol.ts) does to the panel: one function per message type,
  * each a change of the state; what the host must hear (steps, checkpoints, samples, the end) is passed on to it.
  */
-import { addGrid, hover, workerRestarted } from './actions';
+import { addGrid, beliefsAnswered, hover, refreshBeliefs, workerRestarted } from './actions';
 import { toHost } from './host-bridge';
 import { curveOf, noField, onView, store, update, withPoints } from './state';
 import type { FromWorker } from './worker-protocol';
@@ -35,6 +35,16 @@ export function onWorkerMessage(m: FromWorker): void {
     case 'gradient':
       if (m.request === store.state.hoverRequest) update({ hoverResult: { values: m.values } });
       return;
+    case 'beliefs': {
+      const { type: _type, request, runId, ...beliefs } = m;
+      beliefsAnswered(request, runId, { beliefs });
+      return;
+    }
+    case 'beliefsFailed':
+      beliefsAnswered(m.request, m.runId, { failure: `what the model believes here could not be computed: ${m.message}` });
+      return;
+    case 'samplingBeliefs':
+      return samplingBeliefs(m);
     case 'log':
       toHost(m);
       return;
@@ -73,10 +83,13 @@ function field(m: Message<'field'>): void {
 function point(m: Message<'step'> | Message<'eval'>): void {
   const s = store.state;
   const curve = curveOf(s, m.runId);
-  const chart = curve >= 0 ? withPoints(s, curve, [{ step: m.step, split: m.type === 'step' ? 'train' : (m.split ?? 'test'), nats: m.nats, bitsPerDim: m.bitsPerDim }]) : s.chart;
+  const split = m.type === 'step' ? 'train' : (m.split ?? 'test');
+  const chart = curve >= 0 ? withPoints(s, curve, [{ step: m.step, split, nats: m.nats, bitsPerDim: m.bitsPerDim }]) : s.chart;
   if (m.type === 'step' && onView(s, m.runId) && !s.stopping) update({ chart, status: `step ${m.step}/${s.view!.experiment.training.steps}` });
   else update({ chart });
-  toHost(m);
+  // The model in training on view moved on since its beliefs were asked for: ask again at each test evaluation.
+  if (m.type === 'eval' && split === 'test' && m.runId === s.trainingRunId && onView(s, m.runId)) refreshBeliefs(false);
+  toHost(m.type === 'eval' ? { ...m, split: m.split ?? 'test' } : m);
 }
 
 function ended(m: Message<'ended'>): void {
@@ -84,6 +97,8 @@ function ended(m: Message<'ended'>): void {
   if (m.runId === s.trainingRunId) {
     // A field put off while training can be computed now.
     update({ trainingRunId: null, stopping: false, ...(s.field.bits ? {} : { field: { ...s.field, asked: false } }) });
+    // Its last weights: what it believes, asked again.
+    if (onView(s, m.runId)) refreshBeliefs(true);
   }
   if (onView(s, m.runId)) update({ view: { ...s.view!, status: m.status }, status: m.status, ...(m.error ? { error: m.error } : {}) });
   toHost(m);
@@ -94,7 +109,7 @@ function sampling(m: Message<'sampling'>): void {
   if (m.done && s.sampling?.runId === m.runId) {
     // Done, on view or not: the panel is free again (and the host hears of what it asked for).
     if (s.sampling.fromHost) toHost({ type: 'sampled', runId: m.runId, count: m.images.count });
-    update({ sampling: null, status: s.view?.status ?? 'idle' });
+    update({ sampling: null, status: s.view?.status ?? 'idle', drawing: null });
   }
   if (!onView(s, m.runId)) return;
   update({
@@ -103,10 +118,19 @@ function sampling(m: Message<'sampling'>): void {
   });
 }
 
+/** While sampling: what the pixel just drawn in the first image came from (all its channels). */
+function samplingBeliefs(m: Message<'samplingBeliefs'>): void {
+  const s = store.state;
+  if (!onView(s, m.runId) || s.sampling?.runId !== m.runId) return;
+  const channels = s.model.summary?.channels ?? s.view!.experiment.data.channels ?? 1;
+  const per = m.binary ? 1 : m.levels;
+  update({ drawing: { i: m.i, j: m.j, levels: m.levels, binary: m.binary, probabilities: m.probabilities.slice(0, channels * per) } });
+}
+
 /** A request failed, and it alone: say why, and leave the panel usable. */
 function error(m: Message<'error'>): void {
   const s = store.state;
-  const sampling = m.task === 'sample' ? { sampling: null } : {};
+  const sampling = m.task === 'sample' ? { sampling: null, drawing: null } : {};
   if (m.task === 'gradient' || m.task === 'field') {
     // Hover work: said in the inspector, for the latest hover only; never a notification per hover.
     const failure = m.task === 'field' ? `the structural map could not be computed: ${m.message}` : `the gradient map failed: ${m.message}`;

@@ -9,6 +9,7 @@
  * (a host or worker message) is a case in on-host.ts or on-worker.ts that calls `update`.
  */
 import type { Experiment } from '../src/experiment/types';
+import type { PixelBeliefs } from '../src/model/beliefs';
 import type { BackendInfo, ImageBatch, Metric, RunView } from '../src/protocol';
 import type { GridHit } from './grid';
 import type { Inspection as InspectorView } from './inspector';
@@ -54,10 +55,28 @@ export interface FieldState {
 }
 
 /**
- * What the panel learns about one image on view, for the model on view (the slot for per-image results such as an
- * NLL map or predictive distributions). Emptied whenever the model, the dataset images or the samples change.
+ * What the panel learns about one image on view, for the model on view: what the model believes at each of its pixels
+ * (its NLL map and predictive distributions, one `beliefs` request an image), so that a hover is a lookup. A test
+ * image's notes go when the model or the dataset images change, a sample's when the model or the samples do.
  */
-export interface ImageNotes {}
+export interface ImageNotes {
+  /** The request asked for this image: only its answer is taken. */
+  readonly request: number;
+  /** The answer (while a newer request is out, the previous answer: a model in training is asked again at each evaluation). */
+  readonly beliefs?: PixelBeliefs;
+  /** Why there are none. */
+  readonly failure?: string;
+}
+
+/** While sampling: the distributions the pixel just drawn in the first image came from, every channel. */
+export interface Drawing {
+  readonly i: number;
+  readonly j: number;
+  readonly levels: number;
+  readonly binary: boolean;
+  /** p(x = 1) [C] when binary, else [C, L]. */
+  readonly probabilities: Float32Array;
+}
 
 export interface PanelState {
   /** The run on view (or sampled, or inspected); null until one is shown. */
@@ -112,6 +131,12 @@ export interface PanelState {
   readonly classNames?: readonly string[];
   /** Per-image results for the model on view, by `imageKey`. */
   readonly imageNotes: ReadonlyMap<string, ImageNotes>;
+  /** The last beliefs request (each image's note names its own). */
+  readonly beliefsRequest: number;
+  /** The test image the NLL map shows (0-based; clicking a dataset image picks it). */
+  readonly nllImage: number;
+  /** While sampling: what the pixel just drawn came from; null otherwise. */
+  readonly drawing: Drawing | null;
 }
 
 export const noField: FieldState = { asked: false, bits: null, unavailable: null };
@@ -142,13 +167,21 @@ const initial: PanelState = {
   inspection: null,
   hoverResult: null,
   imageNotes: new Map(),
+  beliefsRequest: 0,
+  nllImage: 0,
+  drawing: null,
 };
 
 /** The panel's one store. */
-export const store = new Store<PanelState>(initial, (next, previous, change) =>
-  // Per-image results describe these images under this model: they go when either does.
-  !('imageNotes' in change) && next.imageNotes.size > 0 && (next.model !== previous.model || next.dataset !== previous.dataset || next.samples !== previous.samples) ? { ...next, imageNotes: new Map() } : next,
-);
+export const store = new Store<PanelState>(initial, (next, previous, change) => {
+  // Per-image results describe these images under this model: they go when either does (a test image's stay while
+  // samples are drawn, a sample's while the dataset changes).
+  if ('imageNotes' in change || next.imageNotes.size === 0) return next;
+  const model = next.model !== previous.model;
+  const gone = { dataset: model || next.dataset !== previous.dataset, samples: model || next.samples !== previous.samples };
+  if (!gone.dataset && !gone.samples) return next;
+  return { ...next, imageNotes: new Map([...next.imageNotes].filter(([key]) => !gone[key.startsWith('dataset:') ? 'dataset' : 'samples'])) };
+});
 
 export const update = (change: Partial<PanelState>): void => store.update(change);
 
@@ -206,6 +239,23 @@ export function imageOf(s: PanelState, grid: ImageSource, n: number): Uint8Array
   if (!images) return null;
   const size = images.height * images.width * images.channels;
   return images.data.subarray(n * size, (n + 1) * size);
+}
+
+/**
+ * The values the model reads of one image of a grid on view, [H, W, C]: a sample's pixel values, or a test image's
+ * values exactly as evaluation encodes them (sent by the host beside its bytes); null when there are none.
+ */
+export function valuesOf(s: PanelState, grid: ImageSource, n: number): Uint8Array | null {
+  if (grid === 'samples') return imageOf(s, grid, n);
+  const images = s.dataset?.images;
+  if (!images?.values || n >= images.count) return null;
+  const size = images.height * images.width * images.channels;
+  return images.values.subarray(n * size, (n + 1) * size);
+}
+
+/** Whether an image of a grid is whole (a sample being drawn is not yet). */
+export function complete(s: PanelState, grid: ImageSource): boolean {
+  return grid === 'dataset' || (s.samples !== null && s.samples.drawn === Infinity);
 }
 
 /** The key of an image on view in `imageNotes`. */

@@ -138,13 +138,14 @@ async function train(m: Extract<ToWorker, { type: 'train' }>): Promise<void> {
   let step = 0;
   try {
     await useBackend(runId, m.backend, m.wasmPaths);
+    // The official test set (data.test) is the last testCount images: without it, such an experiment has no test split.
     const set = { images: images.data, count: images.count, height: images.height, width: images.width, channels: images.channels, ...(images.testCount ? { testCount: images.testCount } : {}), ...(m.labels ? { labels: m.labels } : {}) };
     const batches = experimentBatches(experiment, set);
     const checkpoint = m.checkpoint ? decodeCheckpoint(m.checkpoint) : null;
     const restored = checkpoint ? await restoreCheckpoint(checkpoint) : null;
     const model = restored?.model ?? createModel(modelConfigOf(experiment, imageShape(experiment, set)));
     const optimizer = restored?.optimizer ?? createOptimizer(experiment.training.optimizer, experiment.training.learningRate);
-    const start = checkpoint?.state ?? { step: 0, bestTestNats: null, bestStep: null };
+    const start = checkpoint?.state ?? { step: 0, bestTestNats: null, bestStep: null, bestValidationNats: null };
     step = start.step;
     adopt(runId, model, experiment);
     const settings = trainSettings(experiment);

@@ -2,16 +2,24 @@
  * The panel app in headless Chromium (Debian's, through playwright-core), served with the real page and content
  * security policy, in a harness that stands in for VS Code's webview API and plays the host's side of the
  * protocol: a tiny model trains on WebGPU and on wasm, the chart gains points, the grid gains samples, hovering
- * gives a mask with nothing at or after the pixel, and a malformed message is rejected. Screenshots of the panel
- * (dark, light, high contrast) are written to test-output/.
+ * gives a mask with nothing at or after the pixel, and a malformed message is rejected; the validation split on the
+ * chart and in the comparison; what the model believes (the NLL map adds up to the engine's NLL, a hover's predicted
+ * distribution is there in the same task, sampling shows what each pixel is drawn from). Screenshots of the panel
+ * (dark, light, high contrast) and of the new cards are written to test-output/.
  */
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImages } from '../../src/data/node-load';
+import { testImageSubset } from '../../src/data/test-images';
+import type { Experiment } from '../../src/experiment/types';
+import { pixelBeliefs } from '../../src/model/beliefs';
+import { decodeCheckpoint, restoreModel } from '../../src/train/checkpoint';
 import { imageShape, parseExperiment } from '../../src/experiment/experiment';
 import { makeNonce, panelHtml } from '../../src/extension/html';
 
@@ -116,6 +124,34 @@ function runView(runId: string, experiment: string, fields: Record<string, unkno
 
 type Sent = { type: string; [key: string]: unknown };
 
+/** The last checkpoint the panel posted, with its bytes kept (base64) so it can be sent back as a host would. */
+async function checkpointOf(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const found = (window as unknown as { __sent: { type: string; bytes?: Uint8Array }[] }).__sent.filter((m) => m.type === 'checkpoint').at(-1)!;
+    let text = '';
+    for (const b of found.bytes!) text += String.fromCharCode(b);
+    return btoa(text);
+  });
+}
+
+/**
+ * The engine's NLL of test image k of a training message's data set, for the weights of a checkpoint, computed here
+ * in Node (cpu backend) from the test images as evaluation encodes them: what the panel's NLL map must add up to.
+ */
+async function engineNats(message: ReturnType<typeof tinyTraining>, checkpoint: string, k: number): Promise<number> {
+  await tf.setBackend('cpu');
+  const e = JSON.parse(message.experiment) as Experiment;
+  const { count, height, width, channels } = message.images;
+  const test = testImageSubset({ data: Uint8Array.from(Buffer.from(message.images.data.__bytes, 'base64')), count, height, width, channels }, e);
+  const model = restoreModel(decodeCheckpoint(Uint8Array.from(Buffer.from(checkpoint, 'base64'))));
+  try {
+    const size = height * width * channels;
+    return (await pixelBeliefs(model, test.values.subarray(k * size, (k + 1) * size))).nats;
+  } finally {
+    model.dispose();
+  }
+}
+
 async function sent(page: Page): Promise<Sent[]> {
   return page.evaluate(() =>
     (window as unknown as { __sent: Sent[] }).__sent.map((m) => {
@@ -154,8 +190,8 @@ describe.each([['webgpu'], ['wasm']])('the panel on %s', (backend) => {
     expect(chosen.info.name).toBe(backend);
     await expect.poll(() => page.locator('.backend').textContent()).toContain(backend);
     expect(messages.filter((m) => m.type === 'step')).toHaveLength(8);
-    // The validation set (data.validationFraction's default) chooses the best checkpoint; the test set is reported.
-    expect(messages.filter((m) => m.type === 'eval').map((m) => [m.step, m.split])).toEqual([[4, 'validation'], [4, 'test'], [8, 'validation'], [8, 'test']]);
+    // Each evaluation scores the validation images (they choose the best checkpoint), then the test images.
+    expect(messages.filter((m) => m.type === 'eval').map((m) => `${m.split}@${m.step}`)).toEqual(['validation@4', 'test@4', 'validation@8', 'test@8']);
     const samples = messages.find((m) => m.type === 'samples') as unknown as { png: { head: number[] } };
     expect(samples.png.head).toEqual([0x89, 0x50, 0x4e, 0x47]);
     expect(messages.filter((m) => m.type === 'checkpoint').map((m) => m.step)).toEqual([4, 8]);
@@ -163,6 +199,7 @@ describe.each([['webgpu'], ['wasm']])('the panel on %s', (backend) => {
 
     // The chart has every point; the grid shows the samples of the last step.
     await expect.poll(() => page.locator('.chart').getAttribute('data-points')).toBe('8/2');
+    await expect.poll(() => page.locator('.chart').getAttribute('data-validation-points')).toBe('2');
     await expect.poll(() => page.locator('.caption').first().textContent()).toBe('Samples at step 8.');
 
     // Hover a sample pixel: the structural mask comes at once, nothing at or after the pixel; then the gradient.
@@ -228,25 +265,34 @@ describe('the panel', () => {
     await page.close();
   });
 
-  it('overlays the curves of several runs when comparing', async () => {
+  it('overlays the curves of several runs when comparing: validation dotted, the best step chosen by it', async () => {
     const page = await openPanel('dark');
-    const run = (name: string, steps: number, scale: number) =>
+    // pixelcnn has validation points (its validation NLL is lowest at step 10, its test NLL at step 20); row-lstm has none.
+    const pixelcnnValidation = [5, 10, 15, 20].map((step) => ({ step, split: 'validation', nats: step === 10 ? 80 : 90, bitsPerDim: (step === 10 ? 80 : 90) / (784 * Math.LN2) }));
+    const run = (name: string, steps: number, scale: number, extra: object[] = []) =>
       runView(name, '{}', {
         step: steps,
         steps,
-        metrics: Array.from({ length: steps }, (_, k) => ({ step: k + 1, split: k % 5 === 4 ? 'test' : 'train', nats: scale * (100 - k), bitsPerDim: (scale * (100 - k)) / (784 * Math.LN2) })),
+        metrics: [...Array.from({ length: steps }, (_, k) => ({ step: k + 1, split: k % 5 === 4 ? 'test' : 'train', nats: scale * (100 - k), bitsPerDim: (scale * (100 - k)) / (784 * Math.LN2) })), ...extra],
       });
-    await fromHost(page, { type: 'compare', runs: [run('pixelcnn', 20, 1), run('row-lstm', 10, 0.9)] });
+    await fromHost(page, { type: 'compare', runs: [run('pixelcnn', 20, 1, pixelcnnValidation), run('row-lstm', 10, 0.9)] });
     await expect.poll(() => page.locator('.chart').getAttribute('data-points')).toBe('16/4,8/2');
+    await expect.poll(() => page.locator('.chart').getAttribute('data-validation-points')).toBe('4,0');
     await expect.poll(() => page.locator('h1').textContent()).toBe('Comparing 2 runs');
-    // The table a comparison is read for: last train NLL, and the best test NLL with its step.
+    // The legend names every split of every run.
+    const legend = await page.locator('.u-legend .u-label').allTextContents();
+    expect(legend).toEqual(expect.arrayContaining(['pixelcnn train', 'pixelcnn validation', 'pixelcnn test', 'row-lstm train', 'row-lstm validation', 'row-lstm test']));
+    // The table a comparison is read for: last train NLL; the best step (by validation, else by test) and the test NLL there.
+    const header = await page.locator('table.comparison thead th').allTextContents();
+    expect(header).toEqual(['run', 'status', 'step', 'last train (nats)', 'best validation (nats)', 'test at best (nats)', 'test at best (bits/dim)', 'best step']);
     const rows = await page.locator('table.comparison tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
     expect(rows).toEqual([
-      ['pixelcnn', 'finished', '20/20', '82.00', '81.00', (81 / (784 * Math.LN2)).toFixed(4), '20'],
-      ['row-lstm', 'finished', '10/10', '82.80', '81.90', ((0.9 * 91) / (784 * Math.LN2)).toFixed(4), '10'],
+      ['pixelcnn', 'finished', '20/20', '82.00', '80.00', '91.00', (91 / (784 * Math.LN2)).toFixed(4), '10'],
+      ['row-lstm', 'finished', '10/10', '82.80', '–', '81.90', ((0.9 * 91) / (784 * Math.LN2)).toFixed(4), '10 (by test)'],
     ]);
     // A comparison has no model to sample or inspect: those cards are not shown.
     expect(await page.getByText('What this pixel depends on').isVisible()).toBe(false);
+    expect(await page.getByText('NLL map (test split)').isVisible()).toBe(false);
     expect(await page.getByRole('button', { name: 'Sample' }).isVisible()).toBe(false);
     await page.screenshot({ path: path.join(OUTPUT, 'panel-compare-dark.png'), fullPage: true });
     await page.close();
@@ -274,9 +320,10 @@ describe('the panel', () => {
     await page.close();
   });
 
-  it('inspects a colour model channel by channel: G sees R of its own pixel, B sees R and G', async () => {
+  it('inspects a colour model channel by channel: G sees R of its own pixel, B sees R and G; maps and predicts per channel', async () => {
     const page = await openPanel('dark');
-    await fromHost(page, tinyTraining('wasm', 8, true));
+    const training = tinyTraining('wasm', 8, true);
+    await fromHost(page, training);
     expect(await waitForMessage(page, 'ended', 120_000)).toMatchObject({ status: 'finished' });
     const canvas = page.locator('.dataset canvas');
     const box = (await canvas.boundingBox())!;
@@ -298,6 +345,21 @@ describe('the panel', () => {
     expect(counts[1] - counts[0]).toBe(1);
     expect(counts[2] - counts[1]).toBe(1);
     await expect.poll(() => page.locator('.inspector-pair p').nth(1).textContent(), { timeout: 60_000 }).toContain('input values move log p');
+    // The NLL map: one map per channel, its total the sum of the maps and the engine's NLL of that image.
+    const total = page.locator('.nll-total');
+    await expect.poll(() => total.getAttribute('data-total'), { timeout: 60_000 }).not.toBeNull();
+    expect(await page.locator('.nll-card canvas.nll-canvas').count()).toBe(4);
+    expect(await total.textContent()).toMatch(/^Test image 1 \(test split\): [\d.]+ nats, [\d.]+ bits\/dim \(R [\d.]+, G [\d.]+, B [\d.]+\) — the sum of the map\.$/);
+    const shown = Number(await total.getAttribute('data-total'));
+    expect(Math.abs(shown - Number(await total.getAttribute('data-map-sum')))).toBeLessThan(1e-3);
+    expect(Math.abs(shown - (await engineNats(training, await checkpointOf(page), 0)))).toBeLessThan(1e-3);
+    // Hovered: a 4-level histogram per channel, each summing to 1, at once.
+    const predicted = await hoverAndRead(page, '.dataset canvas', 0, 3, 4, { width: 8, height: 8, columns: 4 });
+    expect(predicted).toMatchObject({ pixel: '3,4', figures: 3 });
+    for (const sum of predicted.sum!.split(',')) expect(Math.abs(Number(sum) - 1)).toBeLessThan(1e-5);
+    expect(await page.locator('.predicted .histogram-figure').first().getAttribute('data-probabilities')).toMatch(/^[\d.e-]+(,[\d.e-]+){3}$/);
+    await page.locator('.nll-card').screenshot({ path: path.join(OUTPUT, 'nll-map-colour-dark.png') });
+    await page.locator('.inspector-card').screenshot({ path: path.join(OUTPUT, 'predicted-colour-dark.png') });
     await page.screenshot({ path: path.join(OUTPUT, 'panel-colour-dark.png'), fullPage: true });
     await page.close();
   });
@@ -314,17 +376,144 @@ describe('the panel', () => {
   });
 });
 
-describe('the panel, as users drive it in any order', () => {
-  /** What the panel posted, with its binary fields kept (base64) so they can be sent back as a host would. */
-  async function checkpointOf(page: Page): Promise<string> {
-    return page.evaluate(() => {
-      const found = (window as unknown as { __sent: { type: string; bytes?: Uint8Array }[] }).__sent.filter((m) => m.type === 'checkpoint').at(-1)!;
-      let text = '';
-      for (const b of found.bytes!) text += String.fromCharCode(b);
-      return btoa(text);
-    });
-  }
+/**
+ * Hover a pixel of a grid (image n, pixel i, j) by dispatching the mouse event in the page, and read the predicted
+ * distribution in the same task, before any frame or message could come between: a hover must be a lookup.
+ */
+async function hoverAndRead(page: Page, selector: string, n: number, i: number, j: number, tile: { width: number; height: number; columns: number }) {
+  return page.evaluate(
+    ({ selector, n, i, j, tile }) => {
+      const canvas = document.querySelector(selector) as HTMLCanvasElement;
+      const box = canvas.getBoundingClientRect();
+      const unit = box.width / canvas.width;
+      const x = 1 + (n % tile.columns) * (tile.width + 1) + j + 0.5;
+      const y = 1 + Math.floor(n / tile.columns) * (tile.height + 1) + i + 0.5;
+      canvas.dispatchEvent(new MouseEvent('mousemove', { clientX: box.left + x * unit, clientY: box.top + y * unit, bubbles: true }));
+      const shown = document.querySelector('.predicted') as HTMLElement;
+      return { pixel: shown.dataset.pixel, sum: shown.dataset.sum, figures: shown.querySelectorAll('.histogram-figure').length, text: shown.textContent };
+    },
+    { selector, n, i, j, tile },
+  );
+}
 
+describe('what the model believes at each pixel', () => {
+  it('maps a test image\'s NLL (its sum, the engine\'s), shows a hovered pixel\'s distribution at once, and what sampling draws from', async () => {
+    const page = await openPanel('dark');
+    const training = tinyTraining('wasm', 8);
+    await fromHost(page, training);
+    await waitForMessage(page, 'ended', 120_000);
+    const checkpoint = await checkpointOf(page);
+
+    // The NLL map of test image 1 (the default): its total is the sum of its map, and the engine's NLL of that image.
+    const total = page.locator('.nll-total');
+    await expect.poll(() => total.getAttribute('data-total'), { timeout: 60_000 }).not.toBeNull();
+    expect(await total.textContent()).toMatch(/^Test image 1 \(test split\): [\d.]+ nats, [\d.]+ bits\/dim — the sum of the map\.$/);
+    const shown = Number(await total.getAttribute('data-total'));
+    expect(Math.abs(shown - Number(await total.getAttribute('data-map-sum')))).toBeLessThan(1e-3);
+    expect(Math.abs(shown - (await engineNats(training, checkpoint, 0)))).toBeLessThan(1e-3);
+    expect(await page.locator('.nll-card canvas.nll-canvas').count()).toBe(2); // the image and its map
+    expect(await page.locator('.nll-card canvas[role=img]').evaluateAll((cs) => cs.every((c) => (c.getAttribute('aria-label') ?? '').length > 20))).toBe(true);
+
+    // Click test image 2 on the dataset card: it is mapped, and its total is the engine's too.
+    const dataset = page.locator('.dataset canvas');
+    const box = (await dataset.boundingBox())!;
+    const unit = box.width / (await dataset.evaluate((c: HTMLCanvasElement) => c.width));
+    await page.mouse.click(box.x + (1 + 11 + 4.5) * unit, box.y + (1 + 4.5) * unit);
+    await expect.poll(() => total.getAttribute('data-image')).toBe('1');
+    expect(await total.textContent()).toContain('Test image 2 (test split)');
+    expect(Math.abs(Number(await total.getAttribute('data-total')) - (await engineNats(training, checkpoint, 1)))).toBeLessThan(1e-3);
+
+    // Hover a pixel of test image 2 and of sample 1: the predicted distribution is there in the same task, summing to 1.
+    const tile = { width: 10, height: 10, columns: 4 };
+    const onTest = await hoverAndRead(page, '.dataset canvas', 1, 5, 6, tile);
+    expect(onTest).toMatchObject({ pixel: '5,6', figures: 1 });
+    expect(Math.abs(Number(onTest.sum) - 1)).toBeLessThan(1e-5);
+    expect(onTest.text).toMatch(/p\(1\) = [\d.]+; it is [01] \(p [\d.]+\)/);
+    expect(onTest.text).toContain('x[5,6] of test image 2 (test split)');
+    await expect.poll(() => page.locator('.nll-at').textContent()).toMatch(/^x\[5,6\]: −log p = [\d.]+ nats\.$/);
+    await page.locator('.nll-card').screenshot({ path: path.join(OUTPUT, 'nll-map-dark.png') });
+    await page.locator('.inspector-card').screenshot({ path: path.join(OUTPUT, 'predicted-dark.png') });
+    const onSample = await hoverAndRead(page, '.grid:not(.dataset) canvas', 0, 3, 2, { width: 10, height: 10, columns: 2 });
+    expect(onSample).toMatchObject({ pixel: '3,2', figures: 1 });
+    expect(Math.abs(Number(onSample.sum) - 1)).toBeLessThan(1e-5);
+    expect(onSample.text).toContain('x[3,2] of sample 1');
+
+    // Sampling: the distribution each new pixel of sample 1 is drawn from is shown while it is drawn, then goes.
+    await page.evaluate(() => {
+      const seen: { pixel?: string; sum?: string }[] = ((window as unknown as { __drawing: unknown[] }).__drawing = []);
+      const live = document.querySelector('.drawing') as HTMLElement;
+      new MutationObserver(() => {
+        const d = live.querySelector('.distribution') as HTMLElement;
+        if (live.hidden || !d.dataset.sum) return;
+        seen.push({ pixel: d.dataset.pixel, sum: d.dataset.sum });
+        // Sampling a tiny model is over in a moment: keep a picture of the card as it was midway (canvases as images;
+        // the latest of the first few).
+        if (seen.length <= 8) {
+          document.getElementById('sampling-snapshot')?.remove();
+          const card = live.closest('.card') as HTMLElement;
+          const copy = card.cloneNode(true) as HTMLElement;
+          const originals = card.querySelectorAll('canvas');
+          copy.querySelectorAll('canvas').forEach((c, k) => {
+            const img = document.createElement('img');
+            img.src = originals[k].toDataURL();
+            img.className = c.className;
+            img.style.width = `${originals[k].clientWidth}px`;
+            img.style.imageRendering = 'pixelated';
+            c.replaceWith(img);
+          });
+          copy.id = 'sampling-snapshot';
+          copy.style.width = `${card.clientWidth}px`;
+          card.parentElement!.append(copy);
+        }
+      }).observe(live, { attributes: true, subtree: true });
+    });
+    await page.getByRole('button', { name: 'Sample' }).click();
+    await expect.poll(() => page.locator('.card:not(#sampling-snapshot) > .grid:not(.dataset) + .slider + .caption').textContent(), { timeout: 60_000 }).toMatch(/new samples at temperature/);
+    const drawing = await page.evaluate(() => (window as unknown as { __drawing: { pixel: string; sum: string }[] }).__drawing);
+    expect(drawing.length).toBeGreaterThan(0);
+    for (const d of drawing) {
+      expect(d.pixel).toMatch(/^\d+,\d+$/);
+      expect(Math.abs(Number(d.sum) - 1)).toBeLessThan(1e-5);
+    }
+    expect(await page.locator('.card:not(#sampling-snapshot) .drawing').isHidden()).toBe(true);
+    await page.locator('#sampling-snapshot').screenshot({ path: path.join(OUTPUT, 'sampling-distribution-dark.png') });
+    await page.evaluate(() => document.getElementById('sampling-snapshot')!.remove());
+    // The new samples are asked about once drawn: hovering one shows its distribution.
+    await expect.poll(async () => (await hoverAndRead(page, '.grid:not(.dataset) canvas', 2, 7, 7, { width: 10, height: 10, columns: 2 })).sum, { timeout: 30_000 }).toBe('1.000000');
+    expect((await sent(page)).filter((m) => m.type === 'log' && m.level === 'error')).toEqual([]);
+    await page.screenshot({ path: path.join(OUTPUT, 'beliefs-dark.png'), fullPage: true });
+    // Narrower, as an editor beside another: the cards stack and stay readable.
+    await page.setViewportSize({ width: 720, height: 900 });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(OUTPUT, 'beliefs-narrow-dark.png'), fullPage: true });
+    await page.close();
+
+    // The same run shown from disk (light theme): the host's test images with their encoded values, the checkpoint.
+    const light = await openPanel('light');
+    const e = JSON.parse(training.experiment) as Experiment;
+    const { count, height, width, channels } = training.images;
+    const test = testImageSubset({ data: Uint8Array.from(Buffer.from(training.images.data.__bytes, 'base64')), count, height, width, channels }, e);
+    const bytes = (a: Uint8Array) => ({ __bytes: Buffer.from(a).toString('base64') });
+    const metrics = [1, 2, 3, 4].flatMap((step) => [
+      { step, split: 'train', nats: 70 - step, bitsPerDim: 1 - step / 10 },
+      ...(step % 2 === 0 ? [{ step, split: 'validation', nats: 68 - step, bitsPerDim: 0.9 - step / 10 }, { step, split: 'test', nats: 69 - step, bitsPerDim: 0.95 - step / 10 }] : []),
+    ]);
+    const shownDataset = { data: bytes(test.data), values: bytes(test.values), count: test.count, height, width, channels };
+    await fromHost(light, { type: 'show', run: runView('on-disk', training.experiment, { step: 8, steps: 8, metrics, checkpoint: { __bytes: checkpoint }, dataset: shownDataset }) });
+    const lightTotal = light.locator('.nll-total');
+    await expect.poll(() => lightTotal.getAttribute('data-total'), { timeout: 60_000 }).not.toBeNull();
+    expect(Math.abs(Number(await lightTotal.getAttribute('data-total')) - (await engineNats(training, checkpoint, 0)))).toBeLessThan(1e-3);
+    await expect.poll(() => light.locator('.chart').getAttribute('data-validation-points')).toBe('2');
+    const lightHover = await hoverAndRead(light, '.dataset canvas', 0, 4, 4, tile);
+    expect(Math.abs(Number(lightHover.sum) - 1)).toBeLessThan(1e-5);
+    await light.locator('.nll-card').screenshot({ path: path.join(OUTPUT, 'nll-map-light.png') });
+    await light.locator('.inspector-card').screenshot({ path: path.join(OUTPUT, 'predicted-light.png') });
+    await light.screenshot({ path: path.join(OUTPUT, 'beliefs-light.png'), fullPage: true });
+    await light.close();
+  });
+});
+
+describe('the panel, as users drive it in any order', () => {
   it('with backend auto skips the software GPUs (SwiftShader) for wasm, and says why', async () => {
     const page = await openPanel('dark');
     const message = tinyTraining('wasm', 2);

@@ -1,5 +1,5 @@
-/** The run's test images, at full resolution: hover one to inspect it; "keep rows" completes them. */
-import { hover } from '../actions';
+/** The run's test images, at full resolution: hover one to inspect it, click one to map its NLL; "keep rows" completes them. */
+import { hover, pickNllImage } from '../actions';
 import { ImageGrid } from '../grid';
 import { store } from '../state';
 import { el } from '../ui/dom';
@@ -9,6 +9,10 @@ export function datasetCard(): HTMLElement {
   const caption = el('p', { className: 'caption', textContent: '' });
   // The bytes (0–255), not the levels the model reads.
   const grid = new ImageGrid(box, () => 256, (hit) => hover(hit, 'dataset'));
+  grid.canvas.addEventListener('click', (e) => {
+    const hit = grid.hit(e);
+    if (hit) pickNllImage(hit.image);
+  });
 
   store.watch(
     (s) => [s.dataset],
@@ -17,11 +21,14 @@ export function datasetCard(): HTMLElement {
       const { images, why } = dataset;
       if (!images) {
         grid.clear();
+        grid.canvas.removeAttribute('aria-label');
         caption.textContent = why ? `The data set could not be read: ${why}` : 'No dataset images for this run.';
         return;
       }
       grid.show(images);
-      caption.textContent = `${images.count} test images (hover one to inspect it; "keep rows" completes them).`;
+      grid.canvas.setAttribute('role', 'img');
+      grid.canvas.setAttribute('aria-label', `${images.count} test images of the run's test split, ${images.height}×${images.width}${images.channels === 3 ? ' in colour' : ''}`);
+      caption.textContent = `${images.count} test images (test split): hover one to inspect it, click one to map its NLL; "keep rows" completes them.`;
     },
   );
 
