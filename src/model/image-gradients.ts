@@ -75,6 +75,8 @@ interface Kernel {
   readonly cin: number;
   readonly cout: number;
   readonly w: Float64Array;
+  /** The same taps with in and out swapped, [kh, kw, cout, cin]: the backward pass's kernel. */
+  readonly wT: Float64Array;
   readonly b: Float64Array | null;
 }
 
@@ -85,7 +87,47 @@ async function readKernel(conv: Conv2D): Promise<Kernel> {
   if (weights !== conv.kernel) weights.dispose();
   const [kh, kw, cin, cout] = weights.shape;
   const p = samePadding(conv.geometry);
-  return { kh, kw, top: p.top, left: p.left, cin, cout, w: Float64Array.from(w), b: b ? Float64Array.from(b) : null };
+  const wT = new Float64Array(w.length);
+  for (let tap = 0; tap < kh * kw; tap++) {
+    const at = tap * cin * cout;
+    for (let ci = 0; ci < cin; ci++) for (let o = 0; o < cout; o++) wT[at + o * cin + ci] = w[at + ci * cout + o];
+  }
+  return { kh, kw, top: p.top, left: p.left, cin, cout, w: Float64Array.from(w), wT, b: b ? Float64Array.from(b) : null };
+}
+
+/**
+ * y[y0 + o] += Σ_{k < n} x[x0 + k] · w[w0 + k·m + o] for o < m: one position's share of a convolution. Eight outputs
+ * at a time in locals — three times the speed of updating y in the innermost loop.
+ */
+function matVecAdd(x: Float64Array, x0: number, n: number, w: Float64Array, w0: number, m: number, y: Float64Array, y0: number): void {
+  let o = 0;
+  for (; o + 8 <= m; o += 8) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    for (let k = 0, at = w0 + o; k < n; k++, at += m) {
+      const v = x[x0 + k];
+      s0 += v * w[at];
+      s1 += v * w[at + 1];
+      s2 += v * w[at + 2];
+      s3 += v * w[at + 3];
+      s4 += v * w[at + 4];
+      s5 += v * w[at + 5];
+      s6 += v * w[at + 6];
+      s7 += v * w[at + 7];
+    }
+    y[y0 + o] += s0;
+    y[y0 + o + 1] += s1;
+    y[y0 + o + 2] += s2;
+    y[y0 + o + 3] += s3;
+    y[y0 + o + 4] += s4;
+    y[y0 + o + 5] += s5;
+    y[y0 + o + 6] += s6;
+    y[y0 + o + 7] += s7;
+  }
+  for (; o < m; o++) {
+    let s = 0;
+    for (let k = 0, at = w0 + o; k < n; k++, at += m) s += x[x0 + k] * w[at];
+    y[y0 + o] += s;
+  }
 }
 
 function conv(x: FMap, k: Kernel): FMap {
@@ -104,14 +146,7 @@ function conv(x: FMap, k: Kernel): FMap {
         for (let bb = 0; bb < kw; bb++) {
           const xc = c + bb - left;
           if (xc < 0 || xc >= width) continue;
-          const xAt = (xr * width + xc) * cin;
-          const kAt = (a * kw + bb) * cin * cout;
-          for (let ci = 0; ci < cin; ci++) {
-            const v = xd[xAt + ci];
-            if (v === 0) continue;
-            const row = kAt + ci * cout;
-            for (let o = 0; o < cout; o++) yd[out + o] += v * w[row + o];
-          }
+          matVecAdd(xd, (xr * width + xc) * cin, cin, w, (a * kw + bb) * cin * cout, cout, yd, out);
         }
       }
     }
@@ -122,7 +157,7 @@ function conv(x: FMap, k: Kernel): FMap {
 /** The gradient of `conv`'s input from its output's gradient dy (no kernel gradient), added into dx. */
 function convBackInto(dy: FMap, k: Kernel, dx: FMap): void {
   const { rows, width } = dy;
-  const { kh, kw, top, left, cin, cout, w } = k;
+  const { kh, kw, top, left, cin, cout, wT } = k;
   const gd = dy.d;
   const xd = dx.d;
   for (let r = 0; r < rows; r++) {
@@ -137,14 +172,7 @@ function convBackInto(dy: FMap, k: Kernel, dx: FMap): void {
         for (let bb = 0; bb < kw; bb++) {
           const xc = c + bb - left;
           if (xc < 0 || xc >= width) continue;
-          const xAt = (xr * width + xc) * cin;
-          const kAt = (a * kw + bb) * cin * cout;
-          for (let ci = 0; ci < cin; ci++) {
-            const row = kAt + ci * cout;
-            let s = 0;
-            for (let o = 0; o < cout; o++) s += w[row + o] * gd[at + o];
-            xd[xAt + ci] += s;
-          }
+          matVecAdd(gd, at, cout, wT, (a * kw + bb) * cin * cout, cin, xd, (xr * width + xc) * cin);
         }
       }
     }
@@ -161,10 +189,6 @@ function add(a: FMap, b: FMap): FMap {
   const y = fmap(a.rows, a.width, a.ch);
   for (let e = 0; e < y.d.length; e++) y.d[e] = a.d[e] + b.d[e];
   return y;
-}
-
-function addInto(into: FMap, x: FMap): void {
-  for (let e = 0; e < into.d.length; e++) into.d[e] += x.d[e];
 }
 
 /** Mirror left–right. */
@@ -265,13 +289,7 @@ function scanForward(gatesIn: FMap, kss: Kernel, shape: ScanShape): ScanCache {
         const pr = r + tap.dr;
         const pc = col + tap.dc;
         if (pr < 0 || pc < 0 || pc >= width) continue;
-        const from = (pr * width + pc) * h;
-        for (let ci = 0; ci < h; ci++) {
-          const v = hs[from + ci];
-          if (v === 0) continue;
-          const row = tap.at + ci * G;
-          for (let o = 0; o < G; o++) pre[o] += v * w[row + o];
-        }
+        matVecAdd(hs, (pr * width + pc) * h, h, w, tap.at, G, pre, 0);
       }
       const cr = r + shape.cFrom.dr;
       const cc = col + shape.cFrom.dc;
@@ -306,7 +324,7 @@ function scanBackward(cache: ScanCache, dStates: FMap, kss: Kernel, shape: ScanS
   const h = dStates.ch;
   const G = 4 * h;
   const { act, c, tanhC } = cache;
-  const w = kss.w;
+  const wT = kss.wT;
   const dh = Float64Array.from(dStates.d);
   const dc = new Float64Array(rows * width * h);
   const dGates = fmap(rows, width, G);
@@ -339,13 +357,7 @@ function scanBackward(cache: ScanCache, dStates: FMap, kss: Kernel, shape: ScanS
         const pr = r + tap.dr;
         const pc = col + tap.dc;
         if (pr < 0 || pc < 0 || pc >= width) continue;
-        const to = (pr * width + pc) * h;
-        for (let ci = 0; ci < h; ci++) {
-          const row = tap.at + ci * G;
-          let s = 0;
-          for (let o = 0; o < G; o++) s += w[row + o] * dg[a + o];
-          dh[to + ci] += s;
-        }
+        matVecAdd(dg, a, G, wT, tap.at, h, dh, (pr * width + pc) * h);
       }
     }
   }
