@@ -32,8 +32,6 @@ import { RowLSTM, type RowLSTMLayer } from './row-lstm';
 export interface ImageGradients {
   /** |∂ log p(x_ijc | x_<ijc) / ∂x| over the image, H·W·C in element order (zero below row i). */
   map(p: PixelChannel): Promise<Float32Array>;
-  /** Whether `image` is the image these maps are of. */
-  isOf(image: ArrayLike<number>): boolean;
 }
 
 /**
@@ -44,13 +42,12 @@ export async function imageGradients(model: PixelModel, image: ArrayLike<number>
   const { height: H, width: W, channels: C } = model.config.image;
   if (image.length !== H * W * C) throw new Error(`image has ${image.length} values, the model needs ${H}×${W}×${C} = ${H * W * C}`);
   const copy = Float32Array.from(image);
-  const isOf = (other: ArrayLike<number>) => other.length === copy.length && copy.every((v, e) => v === other[e]);
   if (model instanceof RowLSTM || model instanceof DiagonalBiLSTM) {
     const network = await LSTMNetwork.read(model);
     const cached = network.forward(copy);
-    return { map: async (p) => cached.map(p), isOf };
+    return { map: async (p) => cached.map(p) };
   }
-  return { map: (p) => gradientMap(model, copy, p), isOf };
+  return { map: (p) => gradientMap(model, copy, p) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

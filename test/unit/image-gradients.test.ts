@@ -53,8 +53,6 @@ describe.each(cases.map((c) => [label(c), c] as const))('%s', (_, config) => {
     const full = await gradientMapsFull(model, image, outputs);
     const tensors = tf.memory().numTensors;
     const maps = await imageGradients(model, image);
-    expect(maps.isOf(image)).toBe(true);
-    expect(maps.isOf(randomImages(config, 1, 4))).toBe(false);
     for (const [k, p] of outputs.entries()) expectSameMap(await maps.map(p), full[k], `(${p.i},${p.j},${p.c})`);
     expect(tf.memory().numTensors).toBe(tensors);
     await expect(maps.map({ i: config.image.height, j: 0, c: 0 })).rejects.toThrow(/outside/);
