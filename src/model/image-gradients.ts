@@ -12,10 +12,14 @@
  *   convolutions    y[r, w, o] = b[o] + Σ_{a, b, ci} x[r + a − top, w + b − left, ci] · K[a, b, ci, o]  (the masked
  *                   kernel as applied, `Conv2D.weights()`), and their transpose for the backward pass;
  *   LSTM scans      gates(p) = K^is ⊛ x (p) + Σ_taps K^ss_tap · h(p + tap);  c(p) = f ⊙ c(p + cTap) + i ⊙ g;
- *                   h(p) = o ⊙ tanh(c(p)) — rows for the Row LSTM (taps: the row above, k wide; c from above),
- *                   image positions for the Diagonal LSTM (taps: above, left; c from the left: the skewed map's
- *                   previous column, rows r − 1 and r, in image coordinates), with the backward pass of
- *                   layers.ts's lstmBackward. The right-to-left direction runs on the width-mirrored map.
+ *                   h(p) = o ⊙ tanh(c(p)) — by rows for the Row LSTM (taps: the row above, k wide; c from above);
+ *                   by positions in raster order for the Diagonal LSTM, in image coordinates: its skewed map's
+ *                   previous column, rows r − 1 and r, is the pixel above and the pixel to the left (taps: above,
+ *                   left; c from the left). The right-to-left direction runs on the width-mirrored map. The
+ *                   backward pass is layers.ts's lstmBackward, position by position.
+ *
+ * The kept forward pass is ~56·h·layers bytes a pixel for the Diagonal BiLSTM (7 MB at 28×28, h = 16, 4 layers);
+ * past CACHE_LIMIT a model gets the per-hover path instead.
  *
  * Other models (PixelCNN, Gated PixelCNN: a hover is one cropped forward and backward pass of a few ops, well
  * within budget) get `gradientMap` per hover behind the same interface.
@@ -42,12 +46,22 @@ export async function imageGradients(model: PixelModel, image: ArrayLike<number>
   const { height: H, width: W, channels: C } = model.config.image;
   if (image.length !== H * W * C) throw new Error(`image has ${image.length} values, the model needs ${H}×${W}×${C} = ${H * W * C}`);
   const copy = Float32Array.from(image);
-  if (model instanceof RowLSTM || model instanceof DiagonalBiLSTM) {
+  if ((model instanceof RowLSTM || model instanceof DiagonalBiLSTM) && cacheBytes(model) <= CACHE_LIMIT) {
     const network = await LSTMNetwork.read(model);
     const cached = network.forward(copy);
     return { map: async (p) => cached.map(p) };
   }
   return { map: (p) => gradientMap(model, copy, p) };
+}
+
+/** The most a kept forward pass may take; larger models answer each hover with `gradientMap`. */
+export const CACHE_LIMIT = 128 * 2 ** 20;
+
+/** The bytes of an LSTM network's kept forward pass: per scan and pixel, the four gates, c, tanh(c) and h. */
+function cacheBytes(model: RowLSTM | DiagonalBiLSTM): number {
+  const { height, width } = model.config.image;
+  const scans = model instanceof RowLSTM ? model.layers.length : 2 * model.layers.length;
+  return scans * height * width * 7 * model.config.hidden * 8;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
