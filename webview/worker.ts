@@ -245,7 +245,14 @@ async function gradient(m: Extract<ToWorker, { type: 'gradient' }>): Promise<voi
   await yieldToMessages();
   if (m.request < latestGradient || !current) return;
   const { model } = current;
-  if (!hover || hover.model !== model || !sameBytes(hover.image, m.image)) hover = { model, image: m.image.slice(), maps: imageGradients(model, m.image) };
+  if (!hover || hover.model !== model || !sameBytes(hover.image, m.image)) {
+    const maps = imageGradients(model, m.image);
+    hover = { model, image: m.image.slice(), maps };
+    // A failed forward pass is not kept: the next hover tries again.
+    maps.catch(() => {
+      if (hover?.maps === maps) hover = null;
+    });
+  }
   const map = hover.maps.then((maps) => maps.map({ i: m.i, j: m.j, c: m.c }));
   gradients = gradients.then(() => map.catch(() => {}));
   const values = await map;
