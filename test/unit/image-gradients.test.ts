@@ -41,8 +41,13 @@ for (const type of MODEL_TYPES) {
 cases.push(smallConfig('row-lstm', 1, BERNOULLI, { firstKernel: 0 }));
 cases.push(smallConfig('row-lstm', 3, CATEGORICAL, { residual: false, kernel: 5, outputHidden: 0 }));
 cases.push(smallConfig('diagonal-bilstm', 3, CATEGORICAL, { residual: false }));
+// Not square: the Diagonal BiLSTM's skewed map is H × (W + H − 1), here scanned in image coordinates.
+for (const type of ['row-lstm', 'diagonal-bilstm'] as const) {
+  cases.push(smallConfig(type, 1, BERNOULLI, { image: { height: 5, width: 9, channels: 1 } }));
+  cases.push(smallConfig(type, 1, CATEGORICAL, { image: { height: 9, width: 4, channels: 1 }, kernel: 1 }));
+}
 const label = (c: ModelConfig) =>
-  `${c.type} ${c.image.channels}ch ${c.head.kind}${c.firstKernel === 0 ? ' no-input-conv' : ''}${c.residual ? '' : ' plain'}${c.outputHidden === 0 ? ' no-output-hidden' : ''}`;
+  `${c.type} ${c.image.height}×${c.image.width}×${c.image.channels} k${c.kernel} ${c.head.kind}${c.firstKernel === 0 ? ' no-input-conv' : ''}${c.residual ? '' : ' plain'}${c.outputHidden === 0 ? ' no-output-hidden' : ''}`;
 
 describe.each(cases.map((c) => [label(c), c] as const))('%s', (_, config) => {
   it('cached == full at corners, middle, last row and every channel; no tensors kept', async () => {
