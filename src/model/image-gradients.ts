@@ -1,6 +1,7 @@
 /**
- * The hover's gradient maps, one image at a time: the forward pass once per image, then per hovered output
- * (i, j, c) only a backward pass, cropped to rows ≤ i — |∂ log p(x_ijc | x_<ijc) / ∂x| as `gradientMap` gives it
+ * The hover's gradient maps, one image at a time: the forward pass once per image (taken down to the lowest row
+ * hovered so far: row i's outputs depend on rows ≤ i alone), then per hovered output (i, j, c) only a backward
+ * pass, cropped to rows ≤ i — |∂ log p(x_ijc | x_<ijc) / ∂x| as `gradientMap` gives it
  * (dependency.ts), equal to `gradientMapsFull` within float32 rounding (image-gradients.test.ts).
  *
  * For the Row LSTM and the Diagonal BiLSTM both passes run here, in plain loops over Float64Arrays, not as TF.js
@@ -18,7 +19,7 @@
  *                   left; c from the left). The right-to-left direction runs on the width-mirrored map. The
  *                   backward pass is layers.ts's lstmBackward, position by position.
  *
- * The kept forward pass is ~56·h·layers bytes a pixel for the Diagonal BiLSTM (7 MB at 28×28, h = 16, 4 layers);
+ * The kept forward pass is ~136·h bytes a pixel and layer for the Diagonal BiLSTM (7 MB at 28×28, h = 16, 4 layers);
  * past CACHE_LIMIT a model gets the per-hover path instead.
  *
  * Other models (PixelCNN, Gated PixelCNN: a hover is one cropped forward and backward pass of a few ops, well
@@ -57,11 +58,12 @@ export async function imageGradients(model: PixelModel, image: ArrayLike<number>
 /** The most a kept forward pass may take; larger models answer each hover with `gradientMap`. */
 export const CACHE_LIMIT = 128 * 2 ** 20;
 
-/** The bytes of an LSTM network's kept forward pass: per scan and pixel, the four gates, c, tanh(c) and h. */
+/** The bytes of an LSTM network's kept forward pass: per scan and pixel the four gates, c, tanh(c) and h; per layer
+ *  and pixel its states and its output (2h). */
 function cacheBytes(model: RowLSTM | DiagonalBiLSTM): number {
   const { height, width } = model.config.image;
-  const scans = model instanceof RowLSTM ? model.layers.length : 2 * model.layers.length;
-  return scans * height * width * 7 * model.config.hidden * 8;
+  const scans = model instanceof RowLSTM ? 1 : 2;
+  return model.layers.length * height * width * (scans * 7 + 3) * model.config.hidden * 8;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -142,12 +144,21 @@ function matVecAdd(x: Float64Array, x0: number, n: number, w: Float64Array, w0: 
 }
 
 function conv(x: FMap, k: Kernel): FMap {
+  const y = fmap(x.rows, x.width, k.cout);
+  convRows(x, k, y, 0, x.rows);
+  return y;
+}
+
+/**
+ * Rows r0 … r1 − 1 of conv(x) into y (those rows zero before). A causal kernel reads no row below its output's, so
+ * x needs rows < r1 only.
+ */
+function convRows(x: FMap, k: Kernel, y: FMap, r0: number, r1: number): void {
   const { rows, width } = x;
   const { kh, kw, top, left, cin, cout, w, b } = k;
-  const y = fmap(rows, width, cout);
   const xd = x.d;
   const yd = y.d;
-  for (let r = 0; r < rows; r++) {
+  for (let r = r0; r < r1; r++) {
     for (let c = 0; c < width; c++) {
       const out = (r * width + c) * cout;
       if (b) for (let o = 0; o < cout; o++) yd[out + o] = b[o];
@@ -162,7 +173,6 @@ function conv(x: FMap, k: Kernel): FMap {
       }
     }
   }
-  return y;
 }
 
 /** The gradient of `conv`'s input from its output's gradient dy (no kernel gradient), added into dx. */
@@ -196,12 +206,6 @@ function convBack(dy: FMap, k: Kernel): FMap {
   return dx;
 }
 
-function add(a: FMap, b: FMap): FMap {
-  const y = fmap(a.rows, a.width, a.ch);
-  for (let e = 0; e < y.d.length; e++) y.d[e] = a.d[e] + b.d[e];
-  return y;
-}
-
 /** Mirror left–right. */
 function flip(x: FMap): FMap {
   const { rows, width, ch } = x;
@@ -212,23 +216,11 @@ function flip(x: FMap): FMap {
   return y;
 }
 
-/** y(r) = x(r − 1), zeros in row 0. */
-function shiftDown(x: FMap): FMap {
-  const y = fmap(x.rows, x.width, x.ch);
-  y.d.set(x.d.subarray(0, (x.rows - 1) * x.width * x.ch), x.width * x.ch);
-  return y;
-}
-
-/** The transpose of shiftDown: y(r) = x(r + 1), zeros in the last row. */
+/** y(r) = x(r + 1), zeros in the last row: the transpose of the Diagonal BiLSTM's shift down a row. */
 function shiftUp(x: FMap): FMap {
   const y = fmap(x.rows, x.width, x.ch);
   y.d.set(x.d.subarray(x.width * x.ch));
   return y;
-}
-
-/** The first `rows` rows (a view's copy). */
-function cropRows(x: FMap, rows: number): FMap {
-  return { rows, width: x.width, ch: x.ch, d: x.d.slice(0, rows * x.width * x.ch) };
 }
 
 function relu(x: FMap): FMap {
@@ -237,7 +229,7 @@ function relu(x: FMap): FMap {
   return y;
 }
 
-/** dy ⊙ step(x) in place: the ReLU's backward pass (step(0) = 0, as TF.js). */
+/** dy ⊙ step(x) in place over dy's rows (x may hold more): the ReLU's backward pass (step(0) = 0, as TF.js). */
 function reluBackInPlace(dy: FMap, x: FMap): void {
   for (let e = 0; e < dy.d.length; e++) if (!(x.d[e] > 0)) dy.d[e] = 0;
 }
@@ -281,18 +273,20 @@ interface ScanCache {
   readonly h: FMap;
 }
 
-function scanForward(gatesIn: FMap, kss: Kernel, shape: ScanShape): ScanCache {
-  const { rows, width } = gatesIn;
+function scanCache(rows: number, width: number, h: number): ScanCache {
+  return { act: new Float64Array(rows * width * 4 * h), c: new Float64Array(rows * width * h), tanhC: new Float64Array(rows * width * h), h: fmap(rows, width, h) };
+}
+
+/** Rows r0 … r1 − 1 of the scan into `cache`, its rows above done: every tap and c reach back in raster order. */
+function scanRows(gatesIn: FMap, kss: Kernel, shape: ScanShape, cache: ScanCache, r0: number, r1: number): void {
+  const { width } = gatesIn;
   const G = gatesIn.ch;
   const h = G / 4;
-  const act = new Float64Array(rows * width * G);
-  const c = new Float64Array(rows * width * h);
-  const tanhC = new Float64Array(rows * width * h);
-  const states = fmap(rows, width, h);
-  const hs = states.d;
+  const { act, c, tanhC } = cache;
+  const hs = cache.h.d;
   const w = kss.w;
   const pre = new Float64Array(G);
-  for (let r = 0; r < rows; r++) {
+  for (let r = r0; r < r1; r++) {
     for (let col = 0; col < width; col++) {
       const p = r * width + col;
       for (let o = 0; o < G; o++) pre[o] = gatesIn.d[p * G + o];
@@ -323,7 +317,6 @@ function scanForward(gatesIn: FMap, kss: Kernel, shape: ScanShape): ScanCache {
       }
     }
   }
-  return { act, c, tanhC, h: states };
 }
 
 /**
@@ -423,8 +416,10 @@ async function readDiagonalLayer(l: DiagonalBiLSTMLayer): Promise<DiagonalLayer>
   };
 }
 
-/** What a layer's forward pass keeps for its backward pass. */
-type LayerCache = { kind: 'row'; scan: ScanCache } | { kind: 'diagonal'; scans: [ScanCache, ScanCache] };
+/** A layer's maps of the forward pass: what its backward pass needs, and what the next layer reads (out). */
+type LayerCache =
+  | { kind: 'row'; scan: ScanCache; states: FMap; out: FMap }
+  | { kind: 'diagonal'; scans: [ScanCache, ScanCache]; states: FMap; out: FMap };
 
 /** The Row LSTM or Diagonal BiLSTM, its weights read out once. */
 class LSTMNetwork {
@@ -449,39 +444,89 @@ class LSTMNetwork {
     return new LSTMNetwork(model, input as Kernel | null, !!model.input && !model.config.residual, read as Layer[], hidden as Kernel | null, logits as Kernel);
   }
 
-  /** The forward pass of one image (pixel values, element order) up to the last LSTM layer's output. */
+  /** One image (pixel values, element order), its forward pass to be taken as far down as hovers need. */
   forward(image: Float32Array): CachedImage {
+    return new CachedImage(this, image);
+  }
+
+  /** Rows r0 … r1 − 1 of every map of the forward pass, the rows above done. */
+  forwardRows(f: CachedImage, r0: number, r1: number): void {
+    if (f.firstPre) {
+      convRows(f.x, this.input!, f.firstPre, r0, r1);
+      if (f.first !== f.firstPre) for (let e = r0 * f.first.width * f.first.ch; e < r1 * f.first.width * f.first.ch; e++) f.first.d[e] = Math.max(0, f.firstPre.d[e]);
+    }
+    let input = f.first;
+    this.layers.forEach((layer, l) => {
+      const state = f.layers[l];
+      // K^is ⊛ x for the rows at hand (rows above them unused), not kept.
+      const gates = () => fmap(r1, input.width, layer.kind === 'row' ? layer.inputToState.cout : layer.directions[0].inputToState.cout);
+      if (layer.kind === 'row' && state.kind === 'row') {
+        const gatesIn = gates();
+        convRows(input, layer.inputToState, gatesIn, r0, r1);
+        scanRows(gatesIn, layer.stateToState, layer.shape, state.scan, r0, r1);
+      } else if (layer.kind === 'diagonal' && state.kind === 'diagonal') {
+        const [l2r, r2l] = layer.directions;
+        const ahead = gates();
+        convRows(input, l2r.inputToState, ahead, r0, r1);
+        scanRows(ahead, l2r.stateToState, layer.shape[0], state.scans[0], r0, r1);
+        // The mirrored map's scan: a 1×1 input-to-state commutes with the mirror.
+        const behind = gates();
+        const mirrored = gates();
+        convRows(input, r2l.inputToState, behind, r0, r1);
+        flipRows(behind, mirrored, r0, r1);
+        scanRows(mirrored, r2l.stateToState, layer.shape[1], state.scans[1], r0, r1);
+        // states(r, c) = left-to-right(r, c) + right-to-left(r − 1, c): mirrored back and shifted down a row.
+        const { width: W, ch } = state.states;
+        const [l2rStates, r2lStates] = [state.scans[0].h.d, state.scans[1].h.d];
+        for (let r = r0; r < r1; r++) {
+          for (let c = 0; c < W; c++) {
+            const at = (r * W + c) * ch;
+            const from = ((r - 1) * W + W - 1 - c) * ch;
+            for (let k = 0; k < ch; k++) state.states.d[at + k] = l2rStates[at + k] + (r > 0 ? r2lStates[from + k] : 0);
+          }
+        }
+      }
+      if (layer.up) {
+        convRows(state.states, layer.up, state.out, r0, r1);
+        if (layer.addInput) for (let e = r0 * input.width * input.ch; e < r1 * input.width * input.ch; e++) state.out.d[e] += input.d[e];
+      }
+      input = state.out;
+    });
+  }
+
+  /** A new image's maps, nothing computed yet. */
+  allocate(image: Float32Array): Pick<CachedImage, 'x' | 'firstPre' | 'first' | 'layers' | 'top'> {
     const { height: H, width: W, channels: C } = this.model.config.image;
     const head = this.model.head;
     const x = fmap(H, W, C);
     const scale = head.config.kind === 'categorical' ? 2 / (head.levels - 1) : 1;
     for (let e = 0; e < x.d.length; e++) x.d[e] = scale === 1 ? image[e] : image[e] * scale - 1;
-    const firstPre = this.input ? conv(x, this.input) : null;
-    let h = firstPre ? (this.reluAfterInput ? relu(firstPre) : firstPre) : x;
-    const caches: LayerCache[] = [];
-    for (const layer of this.layers) {
-      let states: FMap;
+    const firstPre = this.input ? fmap(H, W, this.input.cout) : null;
+    const first = firstPre ? (this.reluAfterInput ? fmap(H, W, firstPre.ch) : firstPre) : x;
+    const layers = this.layers.map((layer): LayerCache => {
       if (layer.kind === 'row') {
-        const scan = scanForward(conv(h, layer.inputToState), layer.stateToState, layer.shape);
-        caches.push({ kind: 'row', scan });
-        states = scan.h;
-      } else {
-        const [l2r, r2l] = layer.directions;
-        const forward = scanForward(conv(h, l2r.inputToState), l2r.stateToState, layer.shape[0]);
-        // The mirrored map's scan: a 1×1 input-to-state commutes with the mirror.
-        const backward = scanForward(flip(conv(h, r2l.inputToState)), r2l.stateToState, layer.shape[1]);
-        caches.push({ kind: 'diagonal', scans: [forward, backward] });
-        states = add(forward.h, shiftDown(flip(backward.h)));
+        const { cout } = layer.inputToState;
+        const scan = scanCache(H, W, cout / 4);
+        return { kind: 'row', scan, states: scan.h, out: layer.up ? fmap(H, W, layer.up.cout) : scan.h };
       }
-      h = layer.up ? (layer.addInput ? add(h, conv(states, layer.up)) : conv(states, layer.up)) : states;
-    }
-    return new CachedImage(this, image, firstPre, caches, h);
+      const { cout } = layer.directions[0].inputToState;
+      const both = fmap(H, W, cout / 4);
+      return {
+        kind: 'diagonal',
+        scans: [scanCache(H, W, cout / 4), scanCache(H, W, cout / 4)],
+        states: both,
+        out: layer.up ? fmap(H, W, layer.up.cout) : both,
+      };
+    });
+    return { x, firstPre, first, layers, top: layers.length ? layers[layers.length - 1].out : first };
   }
 
-  /** The backward pass from one output's log-probability to the image, rows ≤ i: |∂ log p / ∂x| in element order. */
+  /**
+   * The backward pass from one output's log-probability to the image, rows ≤ i: |∂ log p / ∂x| in element order.
+   * The forward pass must be done down to row i.
+   */
   backward(cached: CachedImage, p: PixelChannel): Float32Array {
     const { height: H, width: W, channels: C } = this.model.config.image;
-    if (!(p.i >= 0 && p.i < H && p.j >= 0 && p.j < W && p.c >= 0 && p.c < C)) throw new Error(`output (${p.i}, ${p.j}, ${p.c}) is outside the ${H}×${W}×${C} image`);
     const rows = p.i + 1;
     // The output stack at the one position: ReLU → 1×1 → ReLU → 1×1, its gradient non-zero there alone.
     const at = (p.i * W + p.j) * cached.top.ch;
@@ -529,7 +574,7 @@ class LSTMNetwork {
       d = dIn;
     }
     if (this.input) {
-      if (this.reluAfterInput) reluBackInPlace(d, cropRows(cached.firstPre!, rows));
+      if (this.reluAfterInput) reluBackInPlace(d, cached.firstPre!);
       d = convBack(d, this.input);
     }
     const scale = head.config.kind === 'categorical' ? 2 / (head.levels - 1) : 1;
@@ -539,18 +584,44 @@ class LSTMNetwork {
   }
 }
 
-/** One image's forward pass through an LSTM network, kept for the backward passes of its hovers. */
+/**
+ * One image's forward pass through an LSTM network, kept for the backward passes of its hovers. It is taken down to
+ * the lowest row hovered so far (row i's outputs depend on rows ≤ i alone) and extended when a lower row is hovered.
+ */
 class CachedImage {
+  readonly x: FMap;
+  /** The input convolution's output before its ReLU (when there is one). */
+  readonly firstPre: FMap | null;
+  /** The first LSTM layer's input. */
+  readonly first: FMap;
+  readonly layers: LayerCache[];
+  /** The last LSTM layer's output (the output stack's input). */
+  readonly top: FMap;
+  /** Rows of every map computed so far. */
+  private rows = 0;
+
   constructor(
     private readonly network: LSTMNetwork,
     readonly image: Float32Array,
-    readonly firstPre: FMap | null,
-    readonly layers: LayerCache[],
-    /** The last LSTM layer's output (the output stack's input). */
-    readonly top: FMap,
-  ) {}
+  ) {
+    ({ x: this.x, firstPre: this.firstPre, first: this.first, layers: this.layers, top: this.top } = network.allocate(image));
+  }
 
   map(p: PixelChannel): Float32Array {
+    const { rows: H, width: W, ch: C } = this.x;
+    if (!(p.i >= 0 && p.i < H && p.j >= 0 && p.j < W && p.c >= 0 && p.c < C)) throw new Error(`output (${p.i}, ${p.j}, ${p.c}) is outside the ${H}×${W}×${C} image`);
+    if (p.i >= this.rows) {
+      this.network.forwardRows(this, this.rows, p.i + 1);
+      this.rows = p.i + 1;
+    }
     return this.network.backward(this, p);
+  }
+}
+
+/** Mirror rows r0 … r1 − 1 of x left–right into y. */
+function flipRows(x: FMap, y: FMap, r0: number, r1: number): void {
+  const { width, ch } = x;
+  for (let r = r0; r < r1; r++) {
+    for (let c = 0; c < width; c++) y.d.set(x.d.subarray((r * width + c) * ch, (r * width + c + 1) * ch), (r * width + width - 1 - c) * ch);
   }
 }
