@@ -181,10 +181,10 @@ async function benchHover(name: string): Promise<void> {
     cpu.get(into)!.push((used.user + used.system) / 1000);
     return result;
   };
-  // The first hover of an image (at the last pixel: the longest backward pass): its forward pass, kept, and the
-  // first backward pass. Timed a few times.
+  // An image's first hover, at each position: its forward pass down to that row, kept, and the first backward pass
+  // (during training every hover is one: the weights change each step).
   const first: number[] = [];
-  for (let k = 0; k < 5; k++) await timed(async () => (await imageGradients(model, image)).map({ i: SIZE - 1, j: SIZE - 1, c: 0 }), first);
+  for (const [i, j] of at) await timed(async () => (await imageGradients(model, image)).map({ i, j, c: 0 }), first);
   const cached = await imageGradients(model, image);
   const before: number[] = [];
   const after: number[] = [];
