@@ -12,7 +12,7 @@ import { experimentBatches } from '../src/data/batches';
 import { gridPixels } from '../src/data/grid';
 import { imageShape, modelConfigOf, type Experiment } from '../src/experiment/types';
 import { pixelBeliefs, samplingDistribution } from '../src/model/beliefs';
-import { gradientMap } from '../src/model/dependency';
+import { imageGradients, type ImageGradients } from '../src/model/image-gradients';
 import { createModel } from '../src/model/index';
 import type { PixelModel } from '../src/model/model';
 import { sample } from '../src/model/sampling/index';
@@ -32,6 +32,11 @@ let busy: Promise<void> = Promise.resolve();
 let latestGradient = 0;
 /** Gradient maps in flight (a model is disposed only after them). */
 let gradients: Promise<unknown> = Promise.resolve();
+/**
+ * The hovered image's gradient maps: its forward pass is kept, so each further hover of it runs a backward pass
+ * only. Kept for one image of one model's weights: dropped when the model changes and after every training step.
+ */
+let hover: { model: PixelModel; image: Uint8Array; maps: Promise<ImageGradients> } | null = null;
 /** Set when a run is to start: sampling in progress gives way. */
 let cancelSampling = false;
 
@@ -83,6 +88,7 @@ async function failureOf(error: unknown): Promise<string> {
 function adopt(runId: string, model: PixelModel, experiment: Experiment): void {
   const previous = current;
   current = { runId, model, experiment };
+  hover = null;
   // A gradient map may still be reading the previous model: it goes once that is done.
   if (previous && previous.model !== model) void gradients.then(() => previous.model.dispose());
   announce();
@@ -153,6 +159,8 @@ async function train(m: Extract<ToWorker, { type: 'train' }>): Promise<void> {
       const outcome = await trainLoop(model, optimizer, batches, settings, start, {
         onStep: async (r) => {
           step = r.step;
+          // The weights changed: a kept forward pass is stale.
+          hover = null;
           post({ type: 'step', runId, ...r });
           await yieldToMessages();
         },
@@ -238,10 +246,25 @@ async function gradient(m: Extract<ToWorker, { type: 'gradient' }>): Promise<voi
   // messages meanwhile: letting those in first, then skipping every request but the newest, drops the stale ones.
   await yieldToMessages();
   if (m.request < latestGradient || !current) return;
-  const map = gradientMap(current.model, m.image, { i: m.i, j: m.j, c: m.c });
+  const { model } = current;
+  if (!hover || hover.model !== model || !sameBytes(hover.image, m.image)) {
+    const maps = imageGradients(model, m.image);
+    hover = { model, image: m.image.slice(), maps };
+    // A failed forward pass is not kept: the next hover tries again.
+    maps.catch(() => {
+      if (hover?.maps === maps) hover = null;
+    });
+  }
+  const map = hover.maps.then((maps) => maps.map({ i: m.i, j: m.j, c: m.c }));
   gradients = gradients.then(() => map.catch(() => {}));
   const values = await map;
   post({ type: 'gradient', request: m.request, values }, [values.buffer]);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let e = 0; e < a.length; e++) if (a[e] !== b[e]) return false;
+  return true;
 }
 
 async function beliefs(m: Extract<ToWorker, { type: 'beliefs' }>): Promise<void> {

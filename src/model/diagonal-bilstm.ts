@@ -53,7 +53,7 @@ import type { LSTMLayerShape } from './row-lstm';
 const PREVIOUS_COLUMN: KernelGeometry = { rows: 2, cols: 1, cy: 1, cx: 0, mask: 'none' };
 
 /** One direction: a diagonal LSTM scanning left to right. */
-class DiagonalLSTM {
+export class DiagonalLSTM {
   readonly inputToState: Conv2D;
   readonly stateToState: Conv2D;
   /** V·h added to the input-to-state gates (conditional models only). */
@@ -92,11 +92,11 @@ class DiagonalLSTM {
   }
 }
 
-class DiagonalBiLSTMLayer {
+export class DiagonalBiLSTMLayer {
   readonly leftToRight: DiagonalLSTM;
   readonly rightToLeft: DiagonalLSTM;
   readonly up: Conv2D | null;
-  private readonly addInput: boolean;
+  readonly addInput: boolean;
 
   constructor(params: ParamStore, name: string, s: LSTMLayerShape) {
     this.leftToRight = new DiagonalLSTM(params, `${name}/left-to-right`, s);

@@ -37,14 +37,14 @@ export interface LSTMLayerShape {
   readonly classes: number;
 }
 
-class RowLSTMLayer {
+export class RowLSTMLayer {
   readonly inputToState: Conv2D;
   readonly stateToState: Conv2D;
   /** 1×1 from h back to the 2h features of the residual stream (absent without residuals). */
   readonly up: Conv2D | null;
   /** V·h added to the input-to-state gates (conditional models only). */
   readonly inputClass: ClassEmbedding | null;
-  private readonly addInput: boolean;
+  readonly addInput: boolean;
 
   constructor(params: ParamStore, name: string, k: number, s: LSTMLayerShape) {
     const { inFeatures, hidden: h, colours } = s;
