@@ -233,12 +233,18 @@ async function field(m: Extract<ToWorker, { type: 'field' }>): Promise<void> {
   post({ type: 'field', runId: m.runId, bits, why: '' }, [bits.buffer]);
 }
 
+/** The class an image is read as: the one asked for, for a conditional model (the engine checks its range); none for
+ *  an unconditional one. */
+function classOf(model: PixelModel, label: number | undefined): number | undefined {
+  return model.classes > 0 ? label : undefined;
+}
+
 async function gradient(m: Extract<ToWorker, { type: 'gradient' }>): Promise<void> {
   // Only the newest hover matters. A map is computed in one go (wasm holds the thread), so hovers pile up as
   // messages meanwhile: letting those in first, then skipping every request but the newest, drops the stale ones.
   await yieldToMessages();
   if (m.request < latestGradient || !current) return;
-  const map = gradientMap(current.model, m.image, { i: m.i, j: m.j, c: m.c });
+  const map = gradientMap(current.model, m.image, { i: m.i, j: m.j, c: m.c }, classOf(current.model, m.label));
   gradients = gradients.then(() => map.catch(() => {}));
   const values = await map;
   post({ type: 'gradient', request: m.request, values }, [values.buffer]);
@@ -246,7 +252,7 @@ async function gradient(m: Extract<ToWorker, { type: 'gradient' }>): Promise<voi
 
 async function beliefs(m: Extract<ToWorker, { type: 'beliefs' }>): Promise<void> {
   if (!current || current.runId !== m.runId) throw new Error('no model is loaded for this run');
-  const work = pixelBeliefs(current.model, m.image);
+  const work = pixelBeliefs(current.model, m.image, classOf(current.model, m.label));
   gradients = gradients.then(() => work.catch(() => {}));
   const b = await work;
   post({ type: 'beliefs', request: m.request, runId: m.runId, ...b }, [b.nll.buffer, b.probabilities.buffer]);
