@@ -125,7 +125,7 @@ export function nllMapCard(): HTMLElement {
     const numbers = `${b.nats.toFixed(3)} nats, ${(b.nats / (D * Math.LN2)).toFixed(4)} bits/dim${C === 3 ? ` (R ${perChannel[0].toFixed(2)}, G ${perChannel[1].toFixed(2)}, B ${perChannel[2].toFixed(2)})` : ''}`;
     if (summary.classes > 0) {
       const name = label !== undefined ? className(s, label) : `${className(s, 0)} (its label unknown)`;
-      total.textContent = `Test image ${n + 1} (test split), class ${name}: conditional NLL −log p(x | ${name}) ${numbers} — the sum of the map.`;
+      total.textContent = `Test image ${n + 1} (test split), class ${name}: conditional NLL −log p(x | ${name}) = ${numbers} — the sum of the map.`;
       total.dataset.class = String(label ?? 0);
     } else {
       total.textContent = `Test image ${n + 1} (test split): ${numbers} — the sum of the map.`;
