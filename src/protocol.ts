@@ -44,6 +44,8 @@ export interface RunView {
   readonly dataset: ImageBatch | null;
   /** Why its data set could not be read, when it could not. */
   readonly datasetError?: string;
+  /** A class-conditional run's class names (label k is classNames[k]), from its run.json. */
+  readonly classNames?: readonly string[];
 }
 
 /** Host → panel. */
@@ -60,6 +62,8 @@ export type HostMessage =
       readonly images: ImageBatch;
       /** A class-conditional experiment's class label per image (images.count of them); its `model.classes` is set. */
       readonly labels?: Uint8Array;
+      /** Its class names (label k is classNames[k]), when its data names them. */
+      readonly classNames?: readonly string[];
       /** Resume from this checkpoint (null: a new run). */
       readonly checkpoint: Uint8Array | null;
       /** The curves so far (a resumed run's, up to its checkpoint; empty for a new run). */
@@ -136,11 +140,12 @@ const shape = (fields: Record<string, Check>): Check => (v, p) => {
 
 const colours: Check = (v, p) => (v === 1 || v === 3 ? null : `${p} must be 1 or 3`);
 const imageBatch: Check = (v, p) => {
-  const problem = shape({ data: bytes, count: positive, height: positive, width: positive, channels: colours, testCount: optional(count), values: optional(bytes) })(v, p);
+  const problem = shape({ data: bytes, count: positive, height: positive, width: positive, channels: colours, testCount: optional(count), values: optional(bytes), labels: optional(bytes) })(v, p);
   if (problem) return problem;
   const b = v as ImageBatch;
   if (b.data.length !== b.count * b.height * b.width * b.channels) return `${p}.data holds ${b.data.length} values, not ${b.count}×${b.height}×${b.width}×${b.channels}`;
   if (b.values && b.values.length !== b.data.length) return `${p}.values holds ${b.values.length} values, not ${b.data.length} as data does`;
+  if (b.labels && b.labels.length !== b.count) return `${p}.labels holds ${b.labels.length} labels, not one for each of ${b.count} images`;
   return b.testCount !== undefined && b.testCount >= b.count ? `${p}.testCount ${b.testCount} leaves no training images of ${b.count}` : null;
 };
 const metric = shape({ step: count, split: oneOf('train', 'validation', 'test'), nats: finite, bitsPerDim: finite });
@@ -157,12 +162,13 @@ const runView = shape({
   checkpoint: nullable(bytes),
   dataset: nullable(imageBatch),
   datasetError: optional(string),
+  classNames: optional(listOf(string)),
 });
 
 const HOST_MESSAGES: Record<HostMessage['type'], Record<string, Check>> = {
   show: { run: runView },
   compare: { runs: listOf(runView) },
-  train: { runId: string, name: string, experiment: string, images: imageBatch, labels: optional(bytes), checkpoint: nullable(bytes), metrics: listOf(metric), backend: oneOf('auto', ...BACKEND_ORDER) },
+  train: { runId: string, name: string, experiment: string, images: imageBatch, labels: optional(bytes), classNames: optional(listOf(string)), checkpoint: nullable(bytes), metrics: listOf(metric), backend: oneOf('auto', ...BACKEND_ORDER) },
   stop: { runId: string },
   abandon: { runId: string, reason: string },
   dataset: { runId: string, images: nullable(imageBatch), error: optional(string) },

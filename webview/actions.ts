@@ -7,12 +7,14 @@ import { type Experiment, imageShape } from '../src/experiment/types';
 import type { ImageBatch, Metric } from '../src/protocol';
 import type { GridHit } from './grid';
 import { remember, toHost } from './host-bridge';
-import { type ImageNotes, type ImageSource, type PanelState, chartOf, complete, forgottenModel, imageKey, onView, store, update, valuesOf } from './state';
+import { perClassClasses } from '../src/model/sampling/classes';
+import { type ImageNotes, type ImageSource, type PanelState, chartOf, classCount, className, complete, forgottenModel, imageKey, labelOf, onView, store, update, valuesOf } from './state';
 import { worker } from './worker-bridge';
 import type { ToWorker } from './worker-protocol';
 
-/** Put one run on view (training, or from disk): its experiment and curves so far; nothing of the previous run stays. */
-export function viewRun(id: string, name: string, json: string, metrics: readonly Metric[], status: string, checkpoint: Uint8Array | null): Experiment {
+/** Put one run on view (training, or from disk): its experiment and curves so far (and a conditional run's class
+ *  names); nothing of the previous run stays. */
+export function viewRun(id: string, name: string, json: string, metrics: readonly Metric[], status: string, checkpoint: Uint8Array | null, classNames?: readonly string[]): Experiment {
   const s = store.state;
   const same = s.view?.runId === id;
   const experiment = JSON.parse(json) as Experiment;
@@ -27,7 +29,8 @@ export function viewRun(id: string, name: string, json: string, metrics: readonl
     samplesNote: 'No samples yet.',
     error: null,
     drawing: null,
-    ...(!same ? { nllImage: 0 } : {}),
+    classNames: classNames ?? (same ? s.classNames : null),
+    ...(!same ? { nllImage: 0, sampleClass: null } : {}),
     ...(!same || id !== s.trainingRunId ? forgottenModel('Loading the model…') : {}),
   });
   return experiment;
@@ -38,16 +41,39 @@ export function showDataset(images: ImageBatch | null, why?: string): void {
   update({ dataset: { images, why }, keepRows: 0 });
 }
 
-/** A saved grid of samples: the step slider moves to it. */
+/** A saved grid of samples (a conditional model's: image n of class n mod K, as training draws them): the step
+ *  slider moves to it. */
 export function addGrid(step: number, images: ImageBatch): void {
-  const grids = [...store.state.grids, { step, images }];
-  update({ grids, gridIndex: grids.length - 1, samples: { images, drawn: Infinity }, samplesNote: `Samples at step ${step}.` });
+  const K = classCount(store.state);
+  const classes = K > 0 ? Array.from({ length: images.count }, (_, n) => n % K) : undefined;
+  const grids = [...store.state.grids, { step, images, ...(classes ? { classes } : {}) }];
+  update({ grids, gridIndex: grids.length - 1, samples: { images, drawn: Infinity, ...(classes ? { classes } : {}) }, samplesNote: `Samples at step ${step}.` });
 }
 
 /** The step slider moved. */
 export function showGrid(index: number): void {
   const g = store.state.grids[index];
-  update(g ? { gridIndex: index, samples: { images: g.images, drawn: Infinity }, samplesNote: `Samples at step ${g.step}.` } : { gridIndex: index });
+  update(g ? { gridIndex: index, samples: { images: g.images, drawn: Infinity, ...(g.classes ? { classes: g.classes } : {}) }, samplesNote: `Samples at step ${g.step}.` } : { gridIndex: index });
+}
+
+/** Images per class of a grid with one row per class: the experiment's sampling.count spread over the K classes, at
+ *  least 4 (a class's variety shows) and at most 8 (a row stays readable). */
+export function perClassCount(count: number, K: number): number {
+  return Math.min(8, Math.max(4, Math.ceil(count / K)));
+}
+
+/** What Sample draws from a conditional model: one row per class (`sampleClass` null), or `count` of one class. */
+export function pickSampleClass(k: number | null): void {
+  update({ sampleClass: k });
+}
+
+/** The classes Sample draws (undefined for an unconditional model): as the class picker says. */
+export function sampleClassesOf(s: PanelState): number[] | undefined {
+  const K = classCount(s);
+  if (K === 0 || !s.view) return undefined;
+  const count = s.view.experiment.sampling.count;
+  if (s.sampleClass !== null && s.sampleClass < K) return new Array<number>(count).fill(s.sampleClass);
+  return Array.from(perClassClasses(K, perClassCount(count, K)));
 }
 
 export function requestStop(): void {
@@ -59,13 +85,14 @@ export function requestStop(): void {
 
 /**
  * Draw samples from the run on view: the worker loads its checkpoint if it does not hold its model already.
- * `classes`: a class-conditional model's class per image (their number is the count; default: the experiment's
- * count, image n of class n mod K).
+ * `classes`: a class-conditional model's class per image (their number is the count; default: as the class picker
+ * says, one row per class or every image of one class).
  */
-export function requestSamples(seed = Math.floor(Math.random() * 1e9), fromHost = false, classes?: readonly number[]): void {
+export function requestSamples(seed = Math.floor(Math.random() * 1e9), fromHost = false, asked?: readonly number[]): void {
   const s = store.state;
   const view = s.view;
   if (!view) return;
+  const classes = asked ?? sampleClassesOf(s);
   const e = view.experiment;
   const count = classes?.length ?? e.sampling.count;
   const shape = imageShape(e);
@@ -77,7 +104,7 @@ export function requestSamples(seed = Math.floor(Math.random() * 1e9), fromHost 
     prefix = new Uint8Array(count * size);
     for (let n = 0; n < count; n++) prefix.set(images.values.subarray((n % images.count) * size, ((n % images.count) + 1) * size), n * size);
   }
-  update({ sampling: { runId: view.runId, fromHost }, error: null, status: 'sampling', samplesNote: 'drawing samples…', drawing: null });
+  update({ sampling: { runId: view.runId, fromHost, ...(classes ? { classes } : {}) }, error: null, status: 'sampling', samplesNote: 'drawing samples…', drawing: null });
   worker.post({
     type: 'sample',
     runId: view.runId,
@@ -116,14 +143,17 @@ export function hover(hit: GridHit | null, grid: ImageSource): void {
   }
   const c = Math.min(s.outputChannel, summary.channels - 1);
   const request = s.hoverRequest + 1;
+  // A conditional model reads each image as of its own class: a test image's label, the class a sample was drawn for.
+  const label = labelOf(s, grid, hit.image);
+  const ofClass = label !== undefined ? ` (class ${className(s, label)})` : '';
   update({
     hover: { hit, grid },
     field,
     hoverRequest: request,
-    inspection: { image, i: hit.i, j: hit.j, c, source: grid === 'dataset' ? `test image ${hit.image + 1}` : `sample ${hit.image + 1}`, request },
+    inspection: { image, i: hit.i, j: hit.j, c, source: `${grid === 'dataset' ? `test image ${hit.image + 1}` : `sample ${hit.image + 1}`}${ofClass}`, request },
     hoverResult: null,
   });
-  worker.post({ type: 'gradient', request, image, i: hit.i, j: hit.j, c } satisfies ToWorker);
+  worker.post({ type: 'gradient', request, image, i: hit.i, j: hit.j, c, ...(label !== undefined ? { label } : {}) } satisfies ToWorker);
   askBeliefs([{ grid, n: hit.image }]);
 }
 
@@ -149,7 +179,8 @@ export function askBeliefs(images: readonly { grid: ImageSource; n: number }[], 
     if (!image) continue;
     request++;
     notes.set(key, { request, ...(note?.beliefs ? { beliefs: note.beliefs } : {}) });
-    posts.push({ type: 'beliefs', request, runId: s.view.runId, image: image.slice() });
+    const label = labelOf(s, grid, n);
+    posts.push({ type: 'beliefs', request, runId: s.view.runId, image: image.slice(), ...(label !== undefined ? { label } : {}) });
   }
   if (posts.length === 0) return;
   update({ beliefsRequest: request, imageNotes: notes });

@@ -43,10 +43,10 @@ export class ImageGrid {
     this.canvas.height = 0;
   }
 
-  /** Draw images; pixels at raster position ≥ `drawn` (still being sampled) are dimmed. */
-  show(images: ImageBatch, drawn = Infinity): void {
+  /** Draw images (`columns` a row, default square-ish); pixels at raster position ≥ `drawn` (still being sampled) are dimmed. */
+  show(images: ImageBatch, drawn = Infinity, columns?: number): void {
     this.images = images;
-    const o: GridOptions = { count: images.count, height: images.height, width: images.width, channels: images.channels, levels: this.levels(), scale: 1 };
+    const o: GridOptions = { count: images.count, height: images.height, width: images.width, channels: images.channels, levels: this.levels(), scale: 1, ...(columns ? { columns } : {}) };
     this.options = o;
     const { layout, rgba } = gridPixels(images.data, o);
     if (drawn < images.height * images.width) {

@@ -40,8 +40,9 @@ export function onHostMessage(m: HostMessage): void {
 /** Train a run: it comes on view, and the worker trains it (the host writes what it reports). */
 function train(m: Message<'train'>): void {
   update({ trainingRunId: m.runId, stopping: false });
-  const e = viewRun(m.runId, m.name, m.experiment, m.metrics, 'running', m.checkpoint);
-  showDataset(testImageSubset(m.images, e));
+  const e = viewRun(m.runId, m.name, m.experiment, m.metrics, 'running', m.checkpoint, m.classNames);
+  // A conditional run's test images come with their labels: each is read as of its own class.
+  showDataset(testImageSubset(m.images, e, 16, m.labels));
   update({ status: 'starting', backend: { ...store.state.backend, choosing: true } });
   worker.post({ type: 'train', runId: m.runId, experiment: e, images: m.images, ...(m.labels ? { labels: m.labels } : {}), checkpoint: m.checkpoint, backend: m.backend, wasmPaths: worker.wasmPaths() } satisfies ToWorker);
   toHost({ type: 'started', runId: m.runId });
@@ -52,7 +53,7 @@ function train(m: Message<'train'>): void {
  * sample request loads the model itself (`load` false): one request, one answer.
  */
 async function showRun(run: RunView, load = true): Promise<void> {
-  const e = viewRun(run.runId, run.name, run.experiment, run.metrics, run.status, run.checkpoint);
+  const e = viewRun(run.runId, run.name, run.experiment, run.metrics, run.status, run.checkpoint, run.classNames);
   showDataset(run.dataset, run.datasetError);
   const s = store.state;
   if (run.runId === s.trainingRunId) {

@@ -106,6 +106,7 @@ function ended(m: Message<'ended'>): void {
 
 function sampling(m: Message<'sampling'>): void {
   const s = store.state;
+  const classes = s.sampling?.runId === m.runId ? s.sampling.classes : undefined;
   if (m.done && s.sampling?.runId === m.runId) {
     // Done, on view or not: the panel is free again (and the host hears of what it asked for).
     if (s.sampling.fromHost) toHost({ type: 'sampled', runId: m.runId, count: m.images.count });
@@ -113,7 +114,7 @@ function sampling(m: Message<'sampling'>): void {
   }
   if (!onView(s, m.runId)) return;
   update({
-    samples: { images: m.images, drawn: m.done ? Infinity : m.upTo + 1 },
+    samples: { images: m.images, drawn: m.done ? Infinity : m.upTo + 1, ...(classes ? { classes } : {}) },
     samplesNote: m.done ? `${m.images.count} new samples at temperature ${s.temperature.toFixed(2)}${s.keepRows ? `, completing ${s.keepRows} kept rows` : ''}.` : `drawing pixel ${m.upTo + 1} of ${m.images.height * m.images.width}…`,
   });
 }

@@ -8,7 +8,7 @@
  * reads and renders them, and calls actions.ts for what its controls do; main.ts puts it in place. What feeds it
  * (a host or worker message) is a case in on-host.ts or on-worker.ts that calls `update`.
  */
-import type { Experiment } from '../src/experiment/types';
+import { DATASET_CLASSES, type Experiment } from '../src/experiment/types';
 import type { PixelBeliefs } from '../src/model/beliefs';
 import type { BackendInfo, ImageBatch, Metric, RunView } from '../src/protocol';
 import type { GridHit } from './grid';
@@ -85,8 +85,8 @@ export interface PanelState {
   readonly trainingRunId: string | null;
   /** A stop was asked of the run in training. */
   readonly stopping: boolean;
-  /** Sampling in progress: for which run, and whether the host asked for it. */
-  readonly sampling: { readonly runId: string; readonly fromHost: boolean } | null;
+  /** Sampling in progress: for which run, whether the host asked for it, and a conditional model's class per image. */
+  readonly sampling: { readonly runId: string; readonly fromHost: boolean; readonly classes?: readonly number[] } | null;
   /** The runs compared (a curve each on the chart); null when one run is on view. */
   readonly compared: readonly ComparedRun[] | null;
 
@@ -99,11 +99,15 @@ export interface PanelState {
   /** The curves on the chart; `serial` counts a new set of curves (points added to them keep it). */
   readonly chart: { readonly serial: number; readonly curves: readonly Curve[] };
 
-  /** The run's saved sample grids, oldest first; `gridIndex` is the one the step slider is on. */
-  readonly grids: readonly { readonly step: number; readonly images: ImageBatch }[];
+  /** The run's saved sample grids, oldest first; `gridIndex` is the one the step slider is on. `classes`: a
+   *  class-conditional model's class of each image (those saved while training: image n of class n mod K). */
+  readonly grids: readonly { readonly step: number; readonly images: ImageBatch; readonly classes?: readonly number[] }[];
   readonly gridIndex: number;
-  /** What the samples grid shows: a saved grid, or samples being drawn (pixels from `drawn` on dimmed). */
-  readonly samples: { readonly images: ImageBatch; readonly drawn: number } | null;
+  /** What the samples grid shows: a saved grid, or samples being drawn (pixels from `drawn` on dimmed); `classes`: a
+   *  class-conditional model's class of each image, the class it was drawn for. */
+  readonly samples: { readonly images: ImageBatch; readonly drawn: number; readonly classes?: readonly number[] } | null;
+  /** What Sample draws from a class-conditional model: null, one row per class; k, every image of class k. */
+  readonly sampleClass: number | null;
   readonly samplesNote: string;
   readonly temperature: number;
   /** Rows of the dataset images that sampling keeps (and completes). */
@@ -127,8 +131,8 @@ export interface PanelState {
   /** The answer to the inspection: its gradient map, or why there is none. */
   readonly hoverResult: { readonly values: Float32Array } | { readonly failure: string } | null;
 
-  /** Class names of a class-conditional model (none yet). */
-  readonly classNames?: readonly string[];
+  /** The class names of the run on view (label k is classNames[k]), when the host sent them. */
+  readonly classNames: readonly string[] | null;
   /** Per-image results for the model on view, by `imageKey`. */
   readonly imageNotes: ReadonlyMap<string, ImageNotes>;
   /** The last beliefs request (each image's note names its own). */
@@ -154,6 +158,7 @@ const initial: PanelState = {
   grids: [],
   gridIndex: 0,
   samples: null,
+  sampleClass: null,
   samplesNote: 'No samples yet.',
   temperature: 1,
   keepRows: 0,
@@ -166,6 +171,7 @@ const initial: PanelState = {
   hoverRequest: 0,
   inspection: null,
   hoverResult: null,
+  classNames: null,
   imageNotes: new Map(),
   beliefsRequest: 0,
   nllImage: 0,
@@ -251,6 +257,30 @@ export function valuesOf(s: PanelState, grid: ImageSource, n: number): Uint8Arra
   if (!images?.values || n >= images.count) return null;
   const size = images.height * images.width * images.channels;
   return images.values.subarray(n * size, (n + 1) * size);
+}
+
+/**
+ * The number of classes of the model on view (0: unconditional): the model's, or before it is loaded the
+ * experiment's (model.classes, else its class names, else its bundled dataset's).
+ */
+export function classCount(s: PanelState): number {
+  if (s.model.summary) return s.model.summary.classes;
+  const e = s.view?.experiment;
+  if (!e?.model.conditional) return 0;
+  return e.model.classes ?? s.classNames?.length ?? DATASET_CLASSES[e.data.dataset]?.length ?? 0;
+}
+
+/** The name of class k: the run's class names, else its bundled dataset's, else the number. */
+export function className(s: PanelState, k: number): string {
+  const names = s.classNames ?? (s.view ? DATASET_CLASSES[s.view.experiment.data.dataset] : undefined);
+  return names?.[k] ?? String(k);
+}
+
+/** The class an image on view is read as by a conditional model: a test image's label, the class a sample was drawn
+ *  for; undefined for an unconditional model (or an image whose class is not known: the engine then reads class 0). */
+export function labelOf(s: PanelState, grid: ImageSource, n: number): number | undefined {
+  if (classCount(s) === 0) return undefined;
+  return grid === 'dataset' ? s.dataset?.images?.labels?.[n] : s.samples?.classes?.[n];
 }
 
 /** Whether an image of a grid is whole (a sample being drawn is not yet). */

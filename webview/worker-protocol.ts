@@ -43,11 +43,14 @@ export type ToWorker =
   | ({ readonly type: 'sample'; readonly count: number; readonly temperature: number; readonly seed: number; readonly keepRows: number; readonly prefix: Uint8Array | null; readonly classes?: readonly number[] } & ModelSource)
   /** The structural dependency field of the loaded model, computed when first asked (it grows as (H·W·C)²). */
   | { readonly type: 'field'; readonly runId: string }
-  | { readonly type: 'gradient'; readonly request: number; readonly image: Uint8Array; readonly i: number; readonly j: number; readonly c: number }
+  /** `label`: a class-conditional model reads the image as of this class (a test image's label, the class a sample was
+   *  drawn for; default 0). */
+  | { readonly type: 'gradient'; readonly request: number; readonly image: Uint8Array; readonly i: number; readonly j: number; readonly c: number; readonly label?: number }
   /** What the loaded model believes at every pixel of one image (pixel values, [H, W, C]): its NLL map and predictive
    *  distributions, from one forward pass. Answered between training steps; the page keeps the answer per image, so a
-   *  hover is a lookup. */
-  | { readonly type: 'beliefs'; readonly request: number; readonly runId: string; readonly image: Uint8Array };
+   *  hover is a lookup. `label`: a class-conditional model reads the image as of this class (its NLL is then the
+   *  conditional NLL, −log p(x | label); default 0). */
+  | { readonly type: 'beliefs'; readonly request: number; readonly runId: string; readonly image: Uint8Array; readonly label?: number };
 
 export type WorkerTask = 'train' | 'load' | 'sample' | 'field' | 'gradient';
 

@@ -36,7 +36,7 @@ let gradients: Promise<unknown> = Promise.resolve();
  * The hovered image's gradient maps: its forward pass is kept, so each further hover of it runs a backward pass
  * only. Kept for one image of one model's weights: dropped when the model changes and after every training step.
  */
-let hover: { model: PixelModel; image: Uint8Array; maps: Promise<ImageGradients> } | null = null;
+let hover: { model: PixelModel; image: Uint8Array; label: number | undefined; maps: Promise<ImageGradients> } | null = null;
 /** Set when a run is to start: sampling in progress gives way. */
 let cancelSampling = false;
 
@@ -241,15 +241,22 @@ async function field(m: Extract<ToWorker, { type: 'field' }>): Promise<void> {
   post({ type: 'field', runId: m.runId, bits, why: '' }, [bits.buffer]);
 }
 
+/** The class an image is read as: the one asked for, for a conditional model (the engine checks its range); none for
+ *  an unconditional one. */
+function classOf(model: PixelModel, label: number | undefined): number | undefined {
+  return model.classes > 0 ? label : undefined;
+}
+
 async function gradient(m: Extract<ToWorker, { type: 'gradient' }>): Promise<void> {
   // Only the newest hover matters. A map is computed in one go (wasm holds the thread), so hovers pile up as
   // messages meanwhile: letting those in first, then skipping every request but the newest, drops the stale ones.
   await yieldToMessages();
   if (m.request < latestGradient || !current) return;
   const { model } = current;
-  if (!hover || hover.model !== model || !sameBytes(hover.image, m.image)) {
-    const maps = imageGradients(model, m.image);
-    hover = { model, image: m.image.slice(), maps };
+  const label = classOf(model, m.label);
+  if (!hover || hover.model !== model || hover.label !== label || !sameBytes(hover.image, m.image)) {
+    const maps = imageGradients(model, m.image, label);
+    hover = { model, image: m.image.slice(), label, maps };
     // A failed forward pass is not kept: the next hover tries again.
     maps.catch(() => {
       if (hover?.maps === maps) hover = null;
@@ -269,7 +276,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 async function beliefs(m: Extract<ToWorker, { type: 'beliefs' }>): Promise<void> {
   if (!current || current.runId !== m.runId) throw new Error('no model is loaded for this run');
-  const work = pixelBeliefs(current.model, m.image);
+  const work = pixelBeliefs(current.model, m.image, classOf(current.model, m.label));
   gradients = gradients.then(() => work.catch(() => {}));
   const b = await work;
   post({ type: 'beliefs', request: m.request, runId: m.runId, ...b }, [b.nll.buffer, b.probabilities.buffer]);

@@ -12,6 +12,9 @@ export interface ImageBatch {
   /** A few test images for the panel (testImageSubset): `data` their bytes, `values` the same images exactly as
    *  evaluation encodes them (0 … levels − 1): what completion and the inspector should feed the model. */
   readonly values?: Uint8Array;
+  /** A few test images of a class-conditional experiment for the panel: each image's class label (`count` of them),
+   *  so the inspector and the NLL map read each image as of its own class. */
+  readonly labels?: Uint8Array;
 }
 
 export interface ImageSet {

@@ -209,10 +209,11 @@ export async function runView(run: RunFolder, withFiles = true): Promise<RunView
     experiment: JSON.stringify(experiment),
     checkpoint: withFiles ? (run.readBestCheckpoint()?.bytes ?? null) : null,
     dataset: null,
+    ...(info.classNames ? { classNames: [...info.classNames] } : {}),
   };
 }
 
-const copyBatch = (b: ImageBatch): ImageBatch => ({ ...b, data: b.data.slice(), ...(b.values ? { values: b.values.slice() } : {}) });
+const copyBatch = (b: ImageBatch): ImageBatch => ({ ...b, data: b.data.slice(), ...(b.values ? { values: b.values.slice() } : {}), ...(b.labels ? { labels: b.labels.slice() } : {}) });
 
 const datasets = new Map<string, ImageBatch>();
 const datasetKey = (file: string, experiment: Experiment) => JSON.stringify([path.resolve(path.dirname(file)), experiment.data]);
@@ -239,8 +240,8 @@ export async function runDataset(run: RunFolder): Promise<{ images: ImageBatch |
   }
 }
 
-/** The first `count` test images of a prepared experiment (the split training uses): their bytes, and their values
- *  as evaluation encodes them (`values`). */
+/** The first `count` test images of a prepared experiment (the split training uses): their bytes, their values
+ *  as evaluation encodes them (`values`), and a conditional experiment's labels of them (`labels`). */
 export function testImages(prepared: PreparedExperiment, count: number): ImageBatch | null {
-  return prepared.images ? testImageSubset(prepared.images, prepared.experiment, count) : null;
+  return prepared.images ? testImageSubset(prepared.images, prepared.experiment, count, prepared.labels) : null;
 }

@@ -314,7 +314,7 @@ export class TrainingController implements vscode.Disposable {
       }, ACCEPT_MS),
     );
     try {
-      await this.panel.post({ type: 'train', runId: run.dir, name: experiment.name, experiment: JSON.stringify(experiment), images: prepared.images!, ...(prepared.labels ? { labels: prepared.labels } : {}), checkpoint, metrics: runCurves(run), backend });
+      await this.panel.post({ type: 'train', runId: run.dir, name: experiment.name, experiment: JSON.stringify(experiment), images: prepared.images!, ...(prepared.labels ? { labels: prepared.labels } : {}), ...(prepared.classNames ? { classNames: [...prepared.classNames] } : {}), checkpoint, metrics: runCurves(run), backend });
     } catch (error) {
       this.end(active, 'failed', `the run could not be handed to the panel: ${(error as Error).message}`);
     }

@@ -19,6 +19,7 @@ import { loadImages } from '../../src/data/node-load';
 import { testImageSubset } from '../../src/data/test-images';
 import type { Experiment } from '../../src/experiment/types';
 import { pixelBeliefs } from '../../src/model/beliefs';
+import { perClassClasses } from '../../src/model/sampling/index';
 import { decodeCheckpoint, restoreModel } from '../../src/train/checkpoint';
 import { imageShape, parseExperiment } from '../../src/experiment/experiment';
 import { makeNonce, panelHtml } from '../../src/extension/html';
@@ -509,6 +510,111 @@ describe('what the model believes at each pixel', () => {
     await light.locator('.nll-card').screenshot({ path: path.join(OUTPUT, 'nll-map-light.png') });
     await light.locator('.inspector-card').screenshot({ path: path.join(OUTPUT, 'predicted-light.png') });
     await light.screenshot({ path: path.join(OUTPUT, 'beliefs-light.png'), fullPage: true });
+    await light.close();
+  });
+});
+
+describe('a class-conditional model', () => {
+  it('samples one row per class or one class as picked, labels the rows with the class names, and reads each image as of its own class', async () => {
+    const page = await openPanel('dark');
+    const training = tinyTraining('wasm', 4);
+    const e = JSON.parse(training.experiment);
+    const text = JSON.stringify({ ...e, model: { ...e.model, conditional: true, classes: 10 } });
+    const { set } = loadImages(parseExperiment(text, 'tiny.pixel.json'), path.join(ROOT, 'tiny.pixel.json'), text);
+    const names = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+    const bytes = (a: Uint8Array) => ({ __bytes: Buffer.from(a).toString('base64') });
+    await fromHost(page, { ...training, runId: 'classes', experiment: text, labels: bytes(set.labels!), classNames: names });
+    expect(await waitForMessage(page, 'ended', 240_000)).toMatchObject({ runId: 'classes', status: 'finished' });
+    const checkpoint = await checkpointOf(page);
+    const samplesCard = page.locator('.card', { has: page.locator('h2', { hasText: /^Samples$/ }) });
+    const grid = samplesCard.locator('.grid');
+
+    // The grid saved while training: image n of class n mod K, a class a column, each column named.
+    await expect.poll(() => grid.getAttribute('data-classes')).toBe('0,1,2,3');
+    expect(await samplesCard.locator('.column-labels .class-label').allTextContents()).toEqual(['zero', 'one', 'two', 'three']);
+    await samplesCard.screenshot({ path: path.join(OUTPUT, 'class-training-grid-dark.png') });
+
+    // The picker lists every class by name.
+    const picker = samplesCard.locator('select.class-picker');
+    expect(await picker.locator('option').allTextContents()).toEqual(['all classes (one row per class)', ...names.map((n) => `only ${n}`)]);
+
+    // One row per class: 4 of each (the experiment's 4 spread over 10 classes, at least 4), the rows labelled in order.
+    await page.getByRole('button', { name: 'Sample' }).click();
+    await expect.poll(() => samplesCard.locator('.grid + .slider + .caption').textContent(), { timeout: 120_000 }).toMatch(/^40 new samples at temperature/);
+    expect(await grid.getAttribute('data-classes')).toBe(Array.from(perClassClasses(10, 4)).join(','));
+    expect(await samplesCard.locator('.row-labels .class-label').allTextContents()).toEqual(names);
+    expect(await samplesCard.locator('.column-labels').isHidden()).toBe(true);
+    expect(await grid.locator('canvas').getAttribute('aria-label')).toBe(`40 samples, one row per class (4 each): ${names.join(', ')}`);
+    expect(await grid.locator('canvas').evaluate((c: HTMLCanvasElement) => [c.width, c.height])).toEqual([4 * 11 + 1, 10 * 11 + 1]);
+    // Each row label sits beside its row.
+    const rows = await samplesCard.locator('.row-labels .class-label').evaluateAll((ls) => ls.map((l) => l.getBoundingClientRect().top + l.getBoundingClientRect().height / 2));
+    const canvasBox = (await grid.locator('canvas').boundingBox())!;
+    rows.forEach((centre, r) => expect(Math.abs(centre - (canvasBox.y + ((r + 0.5) * canvasBox.height) / 10))).toBeLessThan(canvasBox.height / 20));
+    // A sample is read as of the class it was drawn for: hovering one of row 8 says so.
+    const onSample = await hoverAndRead(page, '.grid:not(.dataset) canvas', 8 * 4 + 1, 4, 4, { width: 10, height: 10, columns: 4 });
+    expect(onSample.text).toContain('x[4,4] of sample 34 (class eight)');
+    await expect.poll(async () => (await hoverAndRead(page, '.grid:not(.dataset) canvas', 8 * 4 + 1, 4, 4, { width: 10, height: 10, columns: 4 })).sum, { timeout: 30_000 }).toBe('1.000000');
+    await expect.poll(() => page.locator('.inspector-pair figcaption + canvas + p').first().textContent()).toContain('of sample 34 (class eight)');
+    await samplesCard.screenshot({ path: path.join(OUTPUT, 'class-rows-dark.png') });
+
+    // One class: every image of it, said over the grid.
+    await picker.selectOption('3');
+    await page.getByRole('button', { name: 'Sample' }).click();
+    await expect.poll(() => grid.getAttribute('data-classes'), { timeout: 120_000 }).toBe('3,3,3,3');
+    await expect.poll(() => samplesCard.locator('.grid + .slider + .caption').textContent(), { timeout: 120_000 }).toMatch(/^4 new samples/);
+    expect(await samplesCard.locator('.grid-class').textContent()).toBe('All of class three');
+    expect(await samplesCard.locator('.row-labels').isHidden()).toBe(true);
+    await samplesCard.screenshot({ path: path.join(OUTPUT, 'class-one-dark.png') });
+
+    // The NLL map of a test image is the engine's conditional NLL for its label, and says so.
+    const e2 = JSON.parse(text) as Experiment;
+    const { count, height, width, channels } = training.images;
+    const all = Uint8Array.from(Buffer.from(training.images.data.__bytes, 'base64'));
+    const test = testImageSubset({ data: all, count, height, width, channels }, e2, 16, set.labels);
+    expect(test.labels).toBeDefined();
+    const conditionalNats = async (k: number) => {
+      await tf.setBackend('cpu');
+      const model = restoreModel(decodeCheckpoint(Uint8Array.from(Buffer.from(checkpoint, 'base64'))));
+      try {
+        const size = height * width * channels;
+        return (await pixelBeliefs(model, test.values.subarray(k * size, (k + 1) * size), test.labels![k])).nats;
+      } finally {
+        model.dispose();
+      }
+    };
+    const total = page.locator('.nll-total');
+    await expect.poll(() => total.getAttribute('data-total'), { timeout: 60_000 }).not.toBeNull();
+    expect(await total.getAttribute('data-class')).toBe(String(test.labels![0]));
+    expect(await total.textContent()).toContain(`Test image 1 (test split), class ${names[test.labels![0]]}: conditional NLL −log p(x | ${names[test.labels![0]]})`);
+    expect(Math.abs(Number(await total.getAttribute('data-total')) - (await conditionalNats(0)))).toBeLessThan(1e-3);
+    expect(await page.locator('.nll-card h2').textContent()).toBe('Conditional NLL map (test split)');
+    // Another label reads otherwise: the map is of the image's own class.
+    const other = test.labels!.findIndex((k) => k !== test.labels![0]);
+    await page.locator('select.nll-picker').selectOption(String(other));
+    await expect.poll(() => total.getAttribute('data-image')).toBe(String(other));
+    await expect.poll(() => total.getAttribute('data-class')).toBe(String(test.labels![other]));
+    expect(Math.abs(Number(await total.getAttribute('data-total')) - (await conditionalNats(other)))).toBeLessThan(1e-3);
+    const onTest = await hoverAndRead(page, '.dataset canvas', other, 5, 5, { width: 10, height: 10, columns: 4 });
+    expect(onTest.text).toContain(`of test image ${other + 1} (test split, class ${names[test.labels![other]]})`);
+    await page.locator('.nll-card').screenshot({ path: path.join(OUTPUT, 'class-nll-map-dark.png') });
+    expect((await sent(page)).filter((m) => m.type === 'log' && m.level === 'error')).toEqual([]);
+    await page.screenshot({ path: path.join(OUTPUT, 'class-panel-dark.png'), fullPage: true });
+    await page.close();
+
+    // The same run shown from disk (light): its class names in the run view, its test images' labels in the dataset.
+    const light = await openPanel('light');
+    const dataset = { data: bytes(test.data), values: bytes(test.values), labels: bytes(test.labels!), count: test.count, height, width, channels };
+    await fromHost(light, { type: 'show', run: runView('on-disk', text, { step: 4, steps: 4, checkpoint: { __bytes: checkpoint }, dataset, classNames: names }) });
+    const lightCard = light.locator('.card', { has: light.locator('h2', { hasText: /^Samples$/ }) });
+    await expect.poll(() => lightCard.locator('select.class-picker option').count()).toBe(11);
+    const lightTotal = light.locator('.nll-total');
+    await expect.poll(() => lightTotal.getAttribute('data-total'), { timeout: 60_000 }).not.toBeNull();
+    expect(Math.abs(Number(await lightTotal.getAttribute('data-total')) - (await conditionalNats(0)))).toBeLessThan(1e-3);
+    await light.getByRole('button', { name: 'Sample' }).click();
+    await expect.poll(() => lightCard.locator('.grid + .slider + .caption').textContent(), { timeout: 120_000 }).toMatch(/^40 new samples/);
+    expect(await lightCard.locator('.row-labels .class-label').allTextContents()).toEqual(names);
+    await lightCard.screenshot({ path: path.join(OUTPUT, 'class-rows-light.png') });
+    await light.screenshot({ path: path.join(OUTPUT, 'class-panel-light.png'), fullPage: true });
     await light.close();
   });
 });

@@ -201,6 +201,15 @@ describe('the message contract, for conditional models', () => {
     expect(reason(validatePanelMessage({ type: 'eval', runId: 'r', step: 1, nats: 1, bitsPerDim: 0.1, images: 4, best: true, conditional: true }))).toBe('accepted');
   });
 
+  it('carries the class names (train, a run view) and the labels of the panel\'s test images, checked', () => {
+    const names = ['T-shirt/top', 'Trouser'];
+    expect(reason(validateHostMessage({ type: 'train', runId: 'r', name: 'n', experiment: '{}', images, labels: new Uint8Array([0, 1]), classNames: names, checkpoint: null, metrics: [], backend: 'wasm' }))).toBe('accepted');
+    expect(reason(validateHostMessage({ type: 'show', run: { ...run, classNames: names, dataset: { ...images, values: new Uint8Array(18), labels: new Uint8Array([1, 0]) } } }))).toBe('accepted');
+    expect(reason(validateHostMessage({ type: 'dataset', runId: 'r', images: { ...images, labels: new Uint8Array([1, 0]) } }))).toBe('accepted');
+    expect(reason(validateHostMessage({ type: 'train', runId: 'r', name: 'n', experiment: '{}', images, classNames: [0, 1], checkpoint: null, metrics: [], backend: 'wasm' }))).toBe('train.classNames[0] must be a string');
+    expect(reason(validateHostMessage({ type: 'dataset', runId: 'r', images: { ...images, labels: new Uint8Array([1]) } }))).toBe('dataset.images.labels holds 1 labels, not one for each of 2 images');
+  });
+
   it('refuses labels that are not binary, classes that are not whole numbers, and a conditional flag that is not true', () => {
     expect(reason(validateHostMessage({ type: 'train', runId: 'r', name: 'n', experiment: '{}', images, labels: [0, 3], checkpoint: null, metrics: [], backend: 'wasm' }))).toBe('train.labels must be binary (a Uint8Array)');
     expect(reason(validateHostMessage({ type: 'sample', run, count: 2, temperature: 1, seed: 1, keepRows: 0, classes: [0, -1] }))).toBe('sample.classes[1] must be a whole number ≥ 0');

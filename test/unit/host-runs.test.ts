@@ -14,7 +14,7 @@ import { makeNonce } from '../../src/extension/html';
 import { newExperimentText } from '../../src/extension/new-experiment';
 import { findRuns, groupRuns, listRuns, markInterruptedRuns, prepareExperiment, retargetRuns, runDataset, runView } from '../../src/extension/runs';
 import { validateHostMessage } from '../../src/protocol';
-import { effectiveStatus, RunFolder, runsFolderOf, STALE_MS } from '../../src/runs/run-folder';
+import { conditionalInfo, effectiveStatus, RunFolder, runsFolderOf, STALE_MS } from '../../src/runs/run-folder';
 
 const ROOT = path.join(__dirname, '..', '..');
 const EXAMPLES = path.join(ROOT, 'examples');
@@ -45,6 +45,26 @@ describe('the images the panel trains on', () => {
     expect([data.byteOffset, data.byteLength]).toEqual([0, data.buffer.byteLength]);
     const message = { type: 'train', runId: 'r', name: 'n', experiment: JSON.stringify(prepared.experiment), images: prepared.images, checkpoint: null, metrics: [], backend: 'auto' };
     expect(validateHostMessage(structuredClone(message))).toMatchObject({ ok: true });
+  });
+});
+
+describe('a class-conditional run in the panel', () => {
+  it('shows with its class names, and its test images come with their labels', async () => {
+    const dir = workspace();
+    const file = path.join(dir, 'c.pixel.json');
+    writeFileSync(file, JSON.stringify({ name: 'c', model: { type: 'pixelcnn', layers: 1, hidden: 4, conditional: true }, data: { dataset: 'fashion-mnist', limit: 40, height: 6, width: 6 }, training: { steps: 4 } }));
+    const prepared = prepareExperiment(file, readFileSync(file, 'utf8'), true);
+    expect(prepared.classNames).toHaveLength(10);
+    const run = RunFolder.create(runsFolderOf(file, 'c'), readFileSync(file, 'utf8'), { experiment: 'c', experimentFile: file, steps: 4, ...conditionalInfo(10, prepared.classNames) });
+    const view = await runView(run);
+    expect(view.classNames).toEqual([...prepared.classNames!]);
+    const { images } = await runDataset(run);
+    expect(images!.labels).toHaveLength(images!.count);
+    expect(validateHostMessage(structuredClone({ type: 'show', run: { ...view, dataset: images } }))).toMatchObject({ ok: true });
+    // An unconditional run has neither.
+    const plain = newRun(experimentFile(dir, 'p.pixel.json', 'p'), 'p');
+    expect((await runView(plain)).classNames).toBeUndefined();
+    expect((await runDataset(plain)).images!.labels).toBeUndefined();
   });
 });
 

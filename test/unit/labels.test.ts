@@ -266,6 +266,11 @@ describe('held-out images are encoded from data.seed alone', () => {
     // Stochastic, not the 0.5 threshold the panel used to apply.
     const thresholded = Array.from(shown.data, (v) => (v >= 127.5 ? 1 : 0));
     expect(Array.from(shown.values)).not.toEqual(thresholded);
+    // With the set's labels (a conditional experiment's), each test image's own label comes along.
+    expect(shown.labels).toBeUndefined();
+    const labelled = testImageSubset({ data: set.images, count: set.count, height: 28, width: 28, channels: 1 }, e, 5, set.labels);
+    expect(Array.from(labelled.labels!)).toEqual(Array.from(batches.heldOutLabels('test', 0, 5)));
+    expect(Array.from(labelled.labels!)).toEqual(Array.from(batches.split.test.subarray(0, 5), (k) => set.labels![k]));
   });
 });
 

@@ -1,7 +1,7 @@
 /** The run's test images, at full resolution: hover one to inspect it, click one to map its NLL; "keep rows" completes them. */
 import { hover, pickNllImage } from '../actions';
 import { ImageGrid } from '../grid';
-import { store } from '../state';
+import { classCount, className, store } from '../state';
 import { el } from '../ui/dom';
 
 export function datasetCard(): HTMLElement {
@@ -15,8 +15,8 @@ export function datasetCard(): HTMLElement {
   });
 
   store.watch(
-    (s) => [s.dataset],
-    ([dataset]) => {
+    (s) => [s.dataset, classCount(s), s.classNames],
+    ([dataset], _previous, s) => {
       if (!dataset) return;
       const { images, why } = dataset;
       if (!images) {
@@ -27,8 +27,11 @@ export function datasetCard(): HTMLElement {
       }
       grid.show(images);
       grid.canvas.setAttribute('role', 'img');
-      grid.canvas.setAttribute('aria-label', `${images.count} test images of the run's test split, ${images.height}×${images.width}${images.channels === 3 ? ' in colour' : ''}`);
-      caption.textContent = `${images.count} test images (test split): hover one to inspect it, click one to map its NLL; "keep rows" completes them.`;
+      // A conditional model's test images are read as of their own class: their labels are said.
+      const labels = images.labels && classCount(s) > 0 ? Array.from(images.labels, (k) => className(s, k)) : null;
+      const classes = labels ? `; their classes, in order: ${labels.join(', ')}` : '';
+      grid.canvas.setAttribute('aria-label', `${images.count} test images of the run's test split, ${images.height}×${images.width}${images.channels === 3 ? ' in colour' : ''}${classes}`);
+      caption.textContent = `${images.count} test images (test split${labels ? ', each read as of its own class' : ''}): hover one to inspect it, click one to map its NLL; "keep rows" completes them.${labels ? ` Classes, in order: ${labels.join(', ')}.` : ''}`;
     },
   );
 

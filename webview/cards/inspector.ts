@@ -6,7 +6,7 @@
 import { inspectChannel } from '../actions';
 import { DistributionView, distributionOf } from '../distribution';
 import { Inspector } from '../inspector';
-import { type PanelState, complete, imageKey, store, valuesOf } from '../state';
+import { type PanelState, className, complete, imageKey, labelOf, store, valuesOf } from '../state';
 import { dropdown } from '../ui/controls';
 import { el } from '../ui/dom';
 
@@ -70,7 +70,9 @@ function showPredicted(view: DistributionView, s: PanelState): void {
   if (!summary) return view.clear('No model on view yet.');
   if (!hover) return view.clear('Hover a pixel of a sample or a test image to see the distribution the model predicts there.');
   const { grid, hit } = hover;
-  const what = grid === 'dataset' ? `test image ${hit.image + 1} (test split)` : `sample ${hit.image + 1}`;
+  const label = labelOf(s, grid, hit.image);
+  const notes = [grid === 'dataset' ? 'test split' : '', label !== undefined ? `class ${className(s, label)}` : ''].filter(Boolean);
+  const what = `${grid === 'dataset' ? 'test image' : 'sample'} ${hit.image + 1}${notes.length ? ` (${notes.join(', ')})` : ''}`;
   if (!complete(s, grid)) return view.clear(`${what} is still being drawn: what the model predicts there is shown once it is done.`);
   const image = valuesOf(s, grid, hit.image);
   if (!image) return view.clear(`There are no values of ${what} to ask the model about (the host sent none).`);

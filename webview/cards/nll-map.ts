@@ -7,7 +7,7 @@
 import { levelToByte } from '../../src/data/encoding';
 import type { PixelBeliefs } from '../../src/model/beliefs';
 import { hover, pickNllImage } from '../actions';
-import { type PanelState, imageKey, store, valuesOf } from '../state';
+import { type PanelState, className, imageKey, labelOf, store, valuesOf } from '../state';
 import { el } from '../ui/dom';
 
 const CHANNEL_NAMES = ['R', 'G', 'B'];
@@ -43,12 +43,23 @@ export function nllMapCard(): HTMLElement {
   total.setAttribute('aria-live', 'polite');
   const at = el('p', { className: 'caption nll-at' });
   const caption = el('p', { className: 'caption', textContent: 'No model on view yet.' });
+  const heading = el('h2', { textContent: 'NLL map (test split)' });
+  store.watch(
+    (s) => [(s.model.summary?.classes ?? 0) > 0],
+    ([conditional]) => (heading.textContent = conditional ? 'Conditional NLL map (test split)' : 'NLL map (test split)'),
+  );
 
   // The image picker follows the test images on view.
+  // A conditional model's test images are named with their class.
   store.watch(
-    (s) => [s.dataset?.images?.count ?? 0, s.nllImage],
-    ([count, n]) => {
-      if (picker.options.length !== count) picker.replaceChildren(...Array.from({ length: count }, (_, k) => el('option', { value: String(k), textContent: `test image ${k + 1}` })));
+    (s) => [s.dataset?.images?.count ?? 0, s.nllImage, s.dataset, s.model, s.classNames],
+    ([count, n], _previous, s) => {
+      const name = (k: number) => {
+        const label = labelOf(s, 'dataset', k);
+        return `test image ${k + 1}${label !== undefined ? ` (${className(s, label)})` : ''}`;
+      };
+      const names = Array.from({ length: count }, (_, k) => name(k));
+      if ([...picker.options].map((o) => o.textContent).join('\n') !== names.join('\n')) picker.replaceChildren(...names.map((text, k) => el('option', { value: String(k), textContent: text })));
       picker.value = String(n);
       picker.disabled = count === 0;
     },
@@ -91,7 +102,10 @@ export function nllMapCard(): HTMLElement {
       perChannel[e % C] += b.nll[e];
     }
     const hovered = s.hover?.grid === 'dataset' && s.hover.hit.image === n ? s.hover.hit : null;
-    const pictures = [figure(`test image ${n + 1}`, imageCanvas(image, b, summary.levels, hovered), `Test image ${n + 1} of the test split, as the model reads it.`)];
+    // A conditional model reads the image as of its own class: its map is of −log p(x_ij | x_<ij, class).
+    const label = summary.classes > 0 ? labelOf(s, 'dataset', n) : undefined;
+    const ofClass = label !== undefined ? ` (class ${className(s, label)})` : '';
+    const pictures = [figure(`test image ${n + 1}${ofClass}`, imageCanvas(image, b, summary.levels, hovered), `Test image ${n + 1} of the test split${ofClass}, as the model reads it.`)];
     for (let c = 0; c < C; c++) {
       const name = C === 3 ? `−log p, ${CHANNEL_NAMES[c]}` : '−log p (nats)';
       const alt = `Heat map of −log p for each pixel${C === 3 ? ` in channel ${CHANNEL_NAMES[c]}` : ''} of test image ${n + 1}: ${(C === 3 ? perChannel[c] : sum).toFixed(2)} nats in all, at most ${max.toFixed(2)} at one pixel.`;
@@ -108,7 +122,15 @@ export function nllMapCard(): HTMLElement {
     }
     bar.replaceChildren(colourBar(max));
     const D = H * W * C;
-    total.textContent = `Test image ${n + 1} (test split): ${b.nats.toFixed(3)} nats, ${(b.nats / (D * Math.LN2)).toFixed(4)} bits/dim${C === 3 ? ` (R ${perChannel[0].toFixed(2)}, G ${perChannel[1].toFixed(2)}, B ${perChannel[2].toFixed(2)})` : ''} — the sum of the map.`;
+    const numbers = `${b.nats.toFixed(3)} nats, ${(b.nats / (D * Math.LN2)).toFixed(4)} bits/dim${C === 3 ? ` (R ${perChannel[0].toFixed(2)}, G ${perChannel[1].toFixed(2)}, B ${perChannel[2].toFixed(2)})` : ''}`;
+    if (summary.classes > 0) {
+      const name = label !== undefined ? className(s, label) : `${className(s, 0)} (its label unknown)`;
+      total.textContent = `Test image ${n + 1} (test split), class ${name}: conditional NLL −log p(x | ${name}) = ${numbers} — the sum of the map.`;
+      total.dataset.class = String(label ?? 0);
+    } else {
+      total.textContent = `Test image ${n + 1} (test split): ${numbers} — the sum of the map.`;
+      delete total.dataset.class;
+    }
     total.dataset.total = String(b.nats);
     total.dataset.mapSum = String(sum);
     total.dataset.image = String(n);
@@ -119,13 +141,13 @@ export function nllMapCard(): HTMLElement {
     } else {
       at.textContent = 'Hover the image or a map: the inspector shows what the model predicted there.';
     }
-    caption.textContent = 'Bright: pixels the model found surprising given the pixels before them (raster order, R → G → B). Click a test image on the dataset card to map it.';
+    caption.textContent = `Bright: pixels the model found surprising given the pixels before them (raster order, R → G → B)${summary.classes > 0 ? ' and the image\'s class' : ''}. Click a test image on the dataset card to map it.`;
   }
 
   return el(
     'section',
     { className: 'card nll-card run-only' },
-    el('div', { className: 'toolbar' }, el('h2', { textContent: 'NLL map (test split)' }), picker),
+    el('div', { className: 'toolbar' }, heading, picker),
     figures,
     bar,
     total,

@@ -22,6 +22,8 @@ import { IncrementalRowLSTM } from './incremental-row-lstm';
 import { sampleOnWebGPU, webgpuSamplingAvailable } from './webgpu-sampler';
 import type { PixelStepper, SampleImages } from './stepper';
 
+export { perClassClasses } from './classes';
+
 export type SamplingMethod = 'naive' | 'cached' | 'incremental';
 
 export interface SampleOptions {
@@ -53,11 +55,6 @@ export interface SampleOptions {
 export function sampleClasses(model: PixelModel, count: number, given?: ArrayLike<number>): Int32Array | null {
   if (model.classes === 0 && given === undefined) return null;
   return checkClasses(model.classes, given ?? Int32Array.from({ length: count }, (_, n) => n % model.classes), count);
-}
-
-/** `perClass` images of every class, class by class: the classes for a grid with one row per class. */
-export function perClassClasses(classes: number, perClass: number): Int32Array {
-  return Int32Array.from({ length: classes * perClass }, (_, n) => Math.floor(n / perClass));
 }
 
 export function supportsCachedSampling(model: PixelModel): boolean {
