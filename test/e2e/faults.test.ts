@@ -72,7 +72,8 @@ describe('faults driven from the UI', () => {
     const first = await trainUntilFirstStep(vs, 'fault-delete.pixel.json');
     await untilStep(vs, first.firstStep + 2);
     await vs.markNotes();
-    rmSync(first.run.dir, { recursive: true, force: true });
+    // Retried: the trainer may be writing a checkpoint into it meanwhile (ENOTEMPTY), as a user deleting it would race too.
+    rmSync(first.run.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     const note = await vs.note(/./, 120_000, 'error');
     console.log(`after deleting the run folder the user read: ${note.text}`);
     await vs.screenshot('deleted-run-folder');
