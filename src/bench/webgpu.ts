@@ -21,7 +21,7 @@ import { DEFAULT_MODEL, type ModelConfig } from '../model/config';
 import { createModel } from '../model/index';
 import { sample, type SamplingMethod } from '../model/sampling/index';
 import { trainStep } from '../train/step';
-import { countDispatches } from './dispatch-count';
+import { countDispatches, dispatchesByKernel } from './dispatch-count';
 import { REFERENCE } from './speed';
 
 export const WEBGPU_BATCH = 2;
@@ -36,6 +36,8 @@ export interface WebGPUBenchOptions {
   readonly training?: boolean;
   /** Where the ms/step lines go besides stdout (gpu-check reads them). */
   readonly print?: (line: Record<string, unknown>) => void;
+  /** Each counted step's dispatches by TF.js kernel too (`by_kernel`). */
+  readonly byKernel?: boolean;
 }
 
 const print = (o: object) => console.log(JSON.stringify(o));
@@ -46,10 +48,12 @@ export interface TrainingCount {
   readonly submits: number;
   readonly ms: number[];
   readonly loss: number;
+  /** The counted step's dispatches by kernel, when asked for. */
+  readonly byKernel?: [string, number][];
 }
 
 /** Count one training step (after a warm-up step) and time `steps` more. */
-export async function countTraining(config: ModelConfig, batch: number, steps: number): Promise<TrainingCount> {
+export async function countTraining(config: ModelConfig, batch: number, steps: number, byKernel = false): Promise<TrainingCount> {
   const model = createModel(config);
   // The optimiser the project trains with (TF.js's Adam; its update fused on webgpu).
   const optimizer = createOptimizer('adam', 1e-3);
@@ -58,6 +62,7 @@ export async function countTraining(config: ModelConfig, batch: number, steps: n
   try {
     await trainStep(model, optimizer, x);
     const counted = await countDispatches(() => trainStep(model, optimizer, x));
+    const kernels = byKernel ? (await dispatchesByKernel('webgpu', () => trainStep(model, optimizer, x))).byKernel : undefined;
     const ms: number[] = [];
     let loss = counted.result;
     for (let s = 0; s < steps; s++) {
@@ -65,7 +70,7 @@ export async function countTraining(config: ModelConfig, batch: number, steps: n
       loss = await trainStep(model, optimizer, x);
       ms.push(performance.now() - start);
     }
-    return { dispatches: counted.dispatches, submits: counted.submits, ms, loss };
+    return { dispatches: counted.dispatches, submits: counted.submits, ms, loss, byKernel: kernels };
   } finally {
     tf.dispose([x]);
     optimizer.dispose();
@@ -108,7 +113,7 @@ export async function runWebGPUBench(options: WebGPUBenchOptions = {}): Promise<
     const entry = REFERENCE[name];
     if (!entry) throw new Error(`unknown model '${name}' (one of ${Object.keys(REFERENCE).join(', ')})`);
     const config = { ...entry.config, image: { height: SIZE, width: SIZE, channels: 1 as const } };
-    const c = await countTraining(config, WEBGPU_BATCH, steps);
+    const c = await countTraining(config, WEBGPU_BATCH, steps, options.byKernel);
     out({
       bench: 'train',
       model: name,
@@ -118,6 +123,7 @@ export async function runWebGPUBench(options: WebGPUBenchOptions = {}): Promise<
       submits_per_step: c.submits,
       median_ms: c.ms.length ? round([...c.ms].sort((a, b) => a - b)[Math.floor(c.ms.length / 2)]) : null,
       loss: Math.round(c.loss * 1e4) / 1e4,
+      ...(c.byKernel ? { by_kernel: Object.fromEntries(c.byKernel) } : {}),
     });
   }
   if (!(options.sampling ?? true)) return;
