@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from './config';
 import type { DepField } from './field';
-import { Conv2D, gatedActivation, maskedConv, OutputStack, shiftDown } from './layers';
+import { Conv2D, gatedActivation, maskedConv, OutputStack } from './layers';
 import type { KernelGeometry } from './masks';
 import { PixelModelBase } from './model';
 import type { ParamStore } from './params';
@@ -49,9 +49,9 @@ export class GatedLayer {
 
   apply(v: tf.Tensor4D, h: tf.Tensor4D): { v: tf.Tensor4D; h: tf.Tensor4D } {
     const vPre = this.vertical.apply(v);
-    const hPre = tf.add(this.horizontal.apply(h), this.verticalToHorizontal.apply(shiftDown(vPre)));
-    const hOut = this.horizontalOut.apply(gatedActivation(hPre));
-    return { v: gatedActivation(vPre), h: this.addsInput ? tf.add(h, hOut) : hOut };
+    const hPre = this.horizontal.apply(h, { add: this.verticalToHorizontal.apply(vPre, { shiftDown: true }) });
+    const hOut = this.horizontalOut.apply(gatedActivation(hPre), this.addsInput ? { add: h } : {});
+    return { v: gatedActivation(vPre), h: hOut };
   }
 
   field(v: DepField, h: DepField): { v: DepField; h: DepField } {

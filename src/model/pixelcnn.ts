@@ -32,9 +32,9 @@ export class ResidualBlock {
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    const a = tf.relu(this.down.apply(tf.relu(x)));
-    const b = tf.relu(this.conv.apply(a));
-    return tf.add(x, this.up.apply(b));
+    const a = this.down.apply(x, { reluIn: true, reluOut: true });
+    const b = this.conv.apply(a, { reluOut: true });
+    return this.up.apply(b, { add: x });
   }
 
   field(x: DepField): DepField {
@@ -51,7 +51,7 @@ export class PlainLayer {
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.relu(this.conv.apply(x));
+    return this.conv.apply(x, { reluOut: true });
   }
 
   field(x: DepField): DepField {
@@ -79,8 +79,7 @@ export class PixelCNN extends PixelModelBase {
   }
 
   protected forward(x: tf.Tensor4D): tf.Tensor {
-    let h = this.input.apply(x);
-    if (!this.config.residual) h = tf.relu(h);
+    let h = this.input.apply(x, { reluOut: !this.config.residual });
     for (const layer of this.layers) h = layer.apply(h);
     return this.head.toLogits(this.output.apply(h), this.colours);
   }
