@@ -1,12 +1,11 @@
 /** One optimisation step: mean NLL per dimension over a batch, minimised with the given optimiser. */
 import * as tf from '@tensorflow/tfjs-core';
-import { nllNats } from '../model/heads';
+import { meanNllPerDim } from '../model/heads';
 import type { PixelModel } from '../model/model';
 
 /** Mean NLL of the batch in nats per dimension: the quantity optimised (its scale does not grow with image size). */
 export function batchLoss(model: PixelModel, x: tf.Tensor4D): tf.Scalar {
-  const { height, width, channels } = model.config.image;
-  return tf.div(tf.mean(nllNats(model.head, model.logits(x), x)), height * width * channels) as tf.Scalar;
+  return meanNllPerDim(model.head, model.logits(x), x);
 }
 
 /** Take one step; returns the batch's loss (nats per dimension) before the update. */
