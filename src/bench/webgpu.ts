@@ -9,8 +9,9 @@
  *             PixelCNN) and naive (every model).
  *
  * Submits: TF.js ends its compute pass and submits every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE (15) dispatches. We
- * keep 15: with the fused programs a step is 100–350 dispatches, so 8–24 submits, and nothing measured on a real
- * GPU yet says another value is better (a larger batch saves a few submits but starts the GPU later).
+ * keep 15: with the fused programs a step is 46–288 dispatches (46 / 74 / 288 / 132 at the reference
+ * configuration), so 4–20 submits, and nothing measured on a real GPU yet says another value is better (a larger
+ * batch saves a few submits but starts the GPU later; a smaller one adds submits to steps already this short).
  * PIXEL_LAB_WEBGPU_SUBMIT_BATCH sets it for a try on a GPU (scripts/gpu-check.sh passes the environment on).
  * PIXEL_LAB_WEBGPU_FUSED=0 turns the fused programs off, for the counts before them.
  */
