@@ -74,6 +74,7 @@ export function blockWgsl(...arrays: string[]): string {
   const reads = arrays.map(
     (name) => `
     fn pxRead4${name}(at : i32, live : vec4<f32>) -> vec4<f32> {
+      if (live.w != 0.0) { return vec4<f32>(f32(${name}[at]), f32(${name}[at + 1]), f32(${name}[at + 2]), f32(${name}[at + 3])); }
       var v = vec4<f32>(0.0);
       for (var j = 0; j < 4; j++) {
         if (live[j] != 0.0) { v[j] = f32(${name}[at + j]); }
