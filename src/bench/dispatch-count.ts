@@ -74,7 +74,8 @@ export async function dispatchesByKernel<T>(backend: string, work: () => Promise
   });
   try {
     const result = await work();
-    // Programs run outside any kernel (the fused optimisers call the backend directly).
+    // Programs run outside any kernel: the fused optimisers, and the gradients of fused kernels (gradient
+    // functions call the backend directly).
     const outside = counted.dispatches - start - [...byKernel.values()].reduce((a, b) => a + b, 0);
     byKernel.set('(no kernel)', outside);
     return { result, byKernel: [...byKernel].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]) };
