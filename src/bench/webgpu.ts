@@ -10,8 +10,9 @@
  *             LSTM, Diagonal BiLSTM: on the CPU once the weights are read) and naive (every model).
  *
  * Submits: TF.js ends its compute pass and submits every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE (15) dispatches. We
- * keep 15: with the fused programs a step is 100–350 dispatches, so 8–24 submits, and nothing measured on a real
- * GPU yet says another value is better (a larger batch saves a few submits but starts the GPU later).
+ * keep 15: with the fused programs a step is 46–288 dispatches (46 / 74 / 288 / 132 at the reference
+ * configuration), so 4–20 submits, and nothing measured on a real GPU yet says another value is better (a larger
+ * batch saves a few submits but starts the GPU later; a smaller one adds submits to steps already this short).
  * PIXEL_LAB_WEBGPU_SUBMIT_BATCH sets it for a try on a GPU (scripts/gpu-check.sh passes the environment on).
  * PIXEL_LAB_WEBGPU_FUSED=0 turns the fused programs off, for the counts before them.
  */
@@ -22,7 +23,7 @@ import { DEFAULT_MODEL, type ModelConfig } from '../model/config';
 import { createModel } from '../model/index';
 import { sample, type SamplingMethod } from '../model/sampling/index';
 import { trainStep } from '../train/step';
-import { countDispatches } from './dispatch-count';
+import { countDispatches, dispatchesByKernel } from './dispatch-count';
 import { REFERENCE } from './speed';
 
 export const WEBGPU_BATCH = 2;
@@ -37,6 +38,8 @@ export interface WebGPUBenchOptions {
   readonly training?: boolean;
   /** Where the ms/step lines go besides stdout (gpu-check reads them). */
   readonly print?: (line: Record<string, unknown>) => void;
+  /** Each counted step's dispatches by TF.js kernel too (`by_kernel`). */
+  readonly byKernel?: boolean;
 }
 
 const print = (o: object) => console.log(JSON.stringify(o));
@@ -47,10 +50,12 @@ export interface TrainingCount {
   readonly submits: number;
   readonly ms: number[];
   readonly loss: number;
+  /** The counted step's dispatches by kernel, when asked for. */
+  readonly byKernel?: [string, number][];
 }
 
 /** Count one training step (after a warm-up step) and time `steps` more. */
-export async function countTraining(config: ModelConfig, batch: number, steps: number): Promise<TrainingCount> {
+export async function countTraining(config: ModelConfig, batch: number, steps: number, byKernel = false): Promise<TrainingCount> {
   const model = createModel(config);
   // The optimiser the project trains with (TF.js's Adam; its update fused on webgpu).
   const optimizer = createOptimizer('adam', 1e-3);
@@ -59,6 +64,7 @@ export async function countTraining(config: ModelConfig, batch: number, steps: n
   try {
     await trainStep(model, optimizer, x);
     const counted = await countDispatches(() => trainStep(model, optimizer, x));
+    const kernels = byKernel ? (await dispatchesByKernel('webgpu', () => trainStep(model, optimizer, x))).byKernel : undefined;
     const ms: number[] = [];
     let loss = counted.result;
     for (let s = 0; s < steps; s++) {
@@ -66,7 +72,7 @@ export async function countTraining(config: ModelConfig, batch: number, steps: n
       loss = await trainStep(model, optimizer, x);
       ms.push(performance.now() - start);
     }
-    return { dispatches: counted.dispatches, submits: counted.submits, ms, loss };
+    return { dispatches: counted.dispatches, submits: counted.submits, ms, loss, byKernel: kernels };
   } finally {
     tf.dispose([x]);
     optimizer.dispose();
@@ -109,7 +115,7 @@ export async function runWebGPUBench(options: WebGPUBenchOptions = {}): Promise<
     const entry = REFERENCE[name];
     if (!entry) throw new Error(`unknown model '${name}' (one of ${Object.keys(REFERENCE).join(', ')})`);
     const config = { ...entry.config, image: { height: SIZE, width: SIZE, channels: 1 as const } };
-    const c = await countTraining(config, WEBGPU_BATCH, steps);
+    const c = await countTraining(config, WEBGPU_BATCH, steps, options.byKernel);
     out({
       bench: 'train',
       model: name,
@@ -119,6 +125,7 @@ export async function runWebGPUBench(options: WebGPUBenchOptions = {}): Promise<
       submits_per_step: c.submits,
       median_ms: c.ms.length ? round([...c.ms].sort((a, b) => a - b)[Math.floor(c.ms.length / 2)]) : null,
       loss: Math.round(c.loss * 1e4) / 1e4,
+      ...(c.byKernel ? { by_kernel: Object.fromEntries(c.byKernel) } : {}),
     });
   }
   if (!(options.sampling ?? true)) return;

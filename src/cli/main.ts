@@ -143,13 +143,14 @@ export function program(): Command {
     .option('--no-twin', 'with --quality: no PyTorch twin column')
     .option('--test-images <n>', 'with --quality: score the first N official test images (default 10000)', positiveInt('--test-images'))
     .option('--data <dir>', 'with --quality: the folder of train-images-idx3-ubyte.gz and t10k-images-idx3-ubyte.gz (default /usr/share/datasets/fashion-mnist)')
+    .option('--by-kernel', 'with --backend webgpu: each training step\'s dispatches by TF.js kernel too (counted on one more step)')
     .addOption(new Option('--backend <backend>', 'webgpu: GPU dispatches and submits per step and per sampled pixel (Dawn)').choices(['wasm', 'webgpu']))
-    .action(async (o: { models?: string; steps?: number; torch: boolean; sampling: boolean; train: boolean; hover: boolean; quality?: boolean; backend?: string; twin?: boolean; testImages?: number; data?: string }) => {
+    .action(async (o: { models?: string; steps?: number; torch: boolean; sampling: boolean; train: boolean; hover: boolean; quality?: boolean; backend?: string; byKernel?: boolean; twin?: boolean; testImages?: number; data?: string }) => {
       const { useWasmInNode, useWebGPUInNode } = await import('../backend/node');
       if (o.backend === 'webgpu' && !o.quality) {
         await useWebGPUInNode();
         const { runWebGPUBench } = await import('../bench/webgpu');
-        return runWebGPUBench({ models: o.models?.split(','), steps: o.steps, sampling: o.sampling });
+        return runWebGPUBench({ models: o.models?.split(','), steps: o.steps, sampling: o.sampling, byKernel: o.byKernel });
       }
       await useWasmInNode();
       if (o.quality) {

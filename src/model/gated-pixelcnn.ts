@@ -22,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from './config';
 import type { DepField } from './field';
-import { addClass, type ClassEmbedding, classEmbedding, Conv2D, gatedActivation, maskedConv, OutputStack, shiftDown } from './layers';
+import { addClass, type ClassEmbedding, classEmbedding, Conv2D, gatedActivation, maskedConv, OutputStack } from './layers';
 import type { KernelGeometry } from './masks';
 import { PixelModelBase } from './model';
 import type { ParamStore } from './params';
@@ -59,9 +59,9 @@ export class GatedLayer {
 
   apply(v: tf.Tensor4D, h: tf.Tensor4D, classes: tf.Tensor2D | null = null): { v: tf.Tensor4D; h: tf.Tensor4D } {
     const vPre = addClass(this.vertical.apply(v), this.verticalClass, classes);
-    const hPre = addClass(tf.add(this.horizontal.apply(h), this.verticalToHorizontal.apply(shiftDown(vPre))), this.horizontalClass, classes);
-    const hOut = this.horizontalOut.apply(gatedActivation(hPre));
-    return { v: gatedActivation(vPre), h: this.addsInput ? tf.add(h, hOut) : hOut };
+    const hPre = addClass(this.horizontal.apply(h, { add: this.verticalToHorizontal.apply(vPre, { shiftDown: true }) }), this.horizontalClass, classes);
+    const hOut = this.horizontalOut.apply(gatedActivation(hPre), this.addsInput ? { add: h } : {});
+    return { v: gatedActivation(vPre), h: hOut };
   }
 
   field(v: DepField, h: DepField): { v: DepField; h: DepField } {

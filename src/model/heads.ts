@@ -3,6 +3,8 @@
  * nats per image for binarised MNIST, bits per dimension otherwise (bits/dim = nats / (D · ln 2), D = H·W·C).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { webgpuBernoulliLoss } from '../backend/webgpu/bernoulli-loss';
+import { fusedEnabled } from '../backend/webgpu/program';
 import type { HeadConfig } from './config';
 
 export interface Head {
@@ -77,6 +79,16 @@ export function createHead(config: HeadConfig): Head {
 /** −log p(x) of each image in nats: [B]. */
 export function nllNats(head: Head, logits: tf.Tensor, x: tf.Tensor4D): tf.Tensor1D {
   return tf.neg(tf.sum(head.logProbs(logits, x), [1, 2, 3])) as tf.Tensor1D;
+}
+
+/**
+ * The training loss: the batch's mean −log p(x) in nats per dimension (D = H·W·C). On WebGPU a Bernoulli head's
+ * loss is one fused kernel each way (src/backend/webgpu/bernoulli-loss.ts).
+ */
+export function meanNllPerDim(head: Head, logits: tf.Tensor, x: tf.Tensor4D): tf.Scalar {
+  if (head instanceof BernoulliHead && tf.getBackend() === 'webgpu' && fusedEnabled()) return webgpuBernoulliLoss(logits, x);
+  const [, height, width, channels] = x.shape;
+  return tf.div(tf.mean(nllNats(head, logits, x)), height * width * channels) as tf.Scalar;
 }
 
 export function natsToBitsPerDim(nats: number, dims: number): number {

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { buildMask, causalGeometry, colourGroups, type KernelGeometry, type MaskType, samePadding } from './masks';
 import { DepField } from './field';
 import type { ParamStore } from './params';
+import { webgpuConv } from '../backend/webgpu/conv';
 import { webgpuGate } from '../backend/webgpu/gated';
 import { fusedScanAttrs, webgpuLstmScan } from '../backend/webgpu/lstm-scan';
 import { fusedEnabled } from '../backend/webgpu/program';
@@ -19,6 +20,18 @@ export interface ConvFeatures {
 }
 
 type Padding4 = [[number, number], [number, number], [number, number], [number, number]];
+
+/** What a convolution layer does around its convolution, in this order. */
+export interface ConvApply {
+  /** Shift the input down one row first (zeros enter at the top): position (i, j) then reads row i − 1. */
+  readonly shiftDown?: boolean;
+  /** ReLU of the input. */
+  readonly reluIn?: boolean;
+  /** ReLU of the result (after the bias). */
+  readonly reluOut?: boolean;
+  /** Added to the result last: a residual connection (not after `reluOut`). */
+  readonly add?: tf.Tensor4D;
+}
 
 /** A stride-1 convolution that keeps the map's size, its kernel multiplied by a causal mask unless unmasked. */
 export class Conv2D {
@@ -50,9 +63,25 @@ export class Conv2D {
     return (this.mask ? tf.mul(this.kernel, this.mask) : this.kernel) as tf.Tensor4D;
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
-    const y = tf.conv2d(x, this.weights(), 1, this.padding);
-    return this.bias ? tf.add(y, this.bias) : y;
+  /**
+   * The convolution of x with its bias, and what `options` adds around it. On WebGPU all of it is one fused
+   * kernel (src/backend/webgpu/conv.ts), the mask included.
+   */
+  apply(x: tf.Tensor4D, options: ConvApply = {}): tf.Tensor4D {
+    const { shiftDown: shift = false, reluIn = false, reluOut = false, add } = options;
+    if (add && reluOut) throw new Error(`${this.name}: a residual addend comes after the bias, not after a ReLU`);
+    if (tf.getBackend() === 'webgpu' && fusedEnabled()) {
+      const { rows, cols, cy, cx, mask } = this.geometry;
+      const { in: nIn, out: nOut, colours, inChunks = 1, outChunks = 1 } = this.features;
+      const attrs = { rows, cols, cy, cx, mask, colours, inPerChunk: nIn / inChunks, outPerChunk: nOut / outChunks, shiftDown: shift ? 1 : 0, reluIn, reluOut };
+      return webgpuConv(x, this.kernel as tf.Tensor4D, this.bias, add ?? null, attrs);
+    }
+    let input = shift ? shiftDown(x) : x;
+    if (reluIn) input = tf.relu(input);
+    let y = tf.conv2d(input, this.weights(), 1, this.padding);
+    if (this.bias) y = tf.add(y, this.bias);
+    if (reluOut) y = tf.relu(y);
+    return add ? tf.add(add, y) : y;
   }
 
   /** What each output of this convolution can depend on, given what its input can. */
@@ -310,9 +339,8 @@ export class OutputStack {
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    let y = tf.relu(x);
-    if (this.hidden) y = tf.relu(this.hidden.apply(y));
-    return this.logits.apply(y);
+    if (!this.hidden) return this.logits.apply(x, { reluIn: true });
+    return this.logits.apply(this.hidden.apply(x, { reluIn: true, reluOut: true }));
   }
 
   field(input: DepField): DepField {
@@ -326,8 +354,7 @@ export class OutputStack {
  */
 export function residualOutput(input: tf.Tensor4D, states: tf.Tensor4D, up: Conv2D | null, addInput: boolean): tf.Tensor4D {
   if (!up) return states;
-  const out = up.apply(states);
-  return addInput ? tf.add(input, out) : out;
+  return up.apply(states, addInput ? { add: input } : {});
 }
 
 export function residualField(input: DepField, states: DepField, up: Conv2D | null, addInput: boolean): DepField {

@@ -39,9 +39,10 @@ export class ResidualBlock {
   }
 
   apply(x: tf.Tensor4D, classes: tf.Tensor2D | null): tf.Tensor4D {
-    const a = tf.relu(this.down.apply(tf.relu(x)));
-    const b = tf.relu(addClass(this.conv.apply(a), this.convClass, classes));
-    return tf.add(x, this.up.apply(b));
+    const a = this.down.apply(x, { reluIn: true, reluOut: true });
+    // A conditional model adds its class bias before the ReLU (one op more); else the ReLU is in the convolution.
+    const b = this.convClass ? tf.relu(addClass(this.conv.apply(a), this.convClass, classes)) : this.conv.apply(a, { reluOut: true });
+    return this.up.apply(b, { add: x });
   }
 
   field(x: DepField): DepField {
@@ -60,7 +61,7 @@ export class PlainLayer {
   }
 
   apply(x: tf.Tensor4D, classes: tf.Tensor2D | null): tf.Tensor4D {
-    return tf.relu(addClass(this.conv.apply(x), this.convClass, classes));
+    return this.convClass ? tf.relu(addClass(this.conv.apply(x), this.convClass, classes)) : this.conv.apply(x, { reluOut: true });
   }
 
   field(x: DepField): DepField {
@@ -90,8 +91,13 @@ export class PixelCNN extends PixelModelBase {
   }
 
   protected forward(x: tf.Tensor4D, classes: tf.Tensor2D | null): tf.Tensor {
-    let h = addClass(this.input.apply(x), this.inputClass, classes);
-    if (!this.config.residual) h = tf.relu(h);
+    let h: tf.Tensor4D;
+    if (this.inputClass) {
+      h = addClass(this.input.apply(x), this.inputClass, classes);
+      if (!this.config.residual) h = tf.relu(h);
+    } else {
+      h = this.input.apply(x, { reluOut: !this.config.residual });
+    }
     for (const layer of this.layers) h = layer.apply(h, classes);
     return this.head.toLogits(this.output.apply(h), this.colours);
   }

@@ -1,6 +1,6 @@
 /** One optimisation step: mean NLL per dimension over a batch, minimised with the given optimiser. */
 import * as tf from '@tensorflow/tfjs-core';
-import { nllNats } from '../model/heads';
+import { meanNllPerDim } from '../model/heads';
 import type { PixelModel } from '../model/model';
 
 /**
@@ -8,8 +8,7 @@ import type { PixelModel } from '../model/model';
  * A class-conditional model is given each image's class: the conditional NLL, −log p(x | class).
  */
 export function batchLoss(model: PixelModel, x: tf.Tensor4D, classes?: ArrayLike<number>): tf.Scalar {
-  const { height, width, channels } = model.config.image;
-  return tf.div(tf.mean(nllNats(model.head, model.logits(x, classes), x)), height * width * channels) as tf.Scalar;
+  return meanNllPerDim(model.head, model.logits(x, classes), x);
 }
 
 /** Take one step; returns the batch's loss (nats per dimension) before the update. */

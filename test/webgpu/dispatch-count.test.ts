@@ -1,7 +1,9 @@
-/** The dispatch counter of `bench --backend webgpu` counts what TF.js sends to the GPU. */
+/** The dispatch counter of `bench --backend webgpu` counts what TF.js sends to the GPU; what a training step costs. */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countDispatches } from '../../src/bench/dispatch-count';
+import { REFERENCE } from '../../src/bench/speed';
+import { countTraining, WEBGPU_BATCH } from '../../src/bench/webgpu';
 import { useDawn } from './dawn';
 
 beforeAll(useDawn);
@@ -40,5 +42,22 @@ describe('countDispatches', () => {
     expect(counted.dispatches).toBe(ops);
     expect(counted.submits).toBe(2);
     x.dispose();
+  });
+});
+
+/**
+ * Issue 12 §2: one training step at the reference configuration of `bench --backend webgpu` (batch 2, 28×28×1,
+ * h = 32, Adam), counted as the bench counts it. Counts are deterministic: these are the counts measured, held
+ * as upper bounds (the issue's targets: PixelCNN ≤ 60, Row LSTM ≤ 150, Diagonal BiLSTM ≤ 450, Gated ≤ 150).
+ */
+const TRAINING_STEP_BOUNDS: Record<string, number> = { pixelcnn: 46, 'row-lstm': 74, 'diagonal-bilstm': 288, 'gated-pixelcnn': 132 };
+
+describe('a training step at the reference configuration', () => {
+  it.each(Object.entries(TRAINING_STEP_BOUNDS))('%s: at most %i dispatches, with a finite loss', async (name, bound) => {
+    await tf.setBackend('webgpu');
+    const config = { ...REFERENCE[name].config, image: { height: 28, width: 28, channels: 1 as const } };
+    const counted = await countTraining(config, WEBGPU_BATCH, 0);
+    expect(counted.dispatches).toBeLessThanOrEqual(bound);
+    expect(Number.isFinite(counted.loss)).toBe(true);
   });
 });

@@ -10,7 +10,8 @@ import { MODEL_TYPES } from '../../src/model/config';
 import { nllNats } from '../../src/model/heads';
 import { createModel } from '../../src/model/index';
 import type { BackendChoice } from '../../src/backend/select';
-import { CATEGORICAL, randomImages, randomizeWeights, smallConfig } from '../support/engine';
+import { batchLoss } from '../../src/train/step';
+import { BERNOULLI, CATEGORICAL, randomImages, randomizeWeights, smallConfig } from '../support/engine';
 
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 let choice: BackendChoice;
@@ -28,17 +29,30 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-async function forwardAndGradients(type: (typeof MODEL_TYPES)[number], backend: 'cpu' | 'webgpu'): Promise<Float32Array[]> {
+/**
+ * 'rgb': 3 colours, a categorical head, residual layers, mean NLL in nats. 'binary': 1 colour, a Bernoulli head,
+ * plain layers (ReLUs after the convolutions), two layers, the trainer's loss (fused on WebGPU), images cast from
+ * bool as the trainer makes them.
+ */
+type Variant = 'rgb' | 'binary';
+
+async function forwardAndGradients(type: (typeof MODEL_TYPES)[number], backend: 'cpu' | 'webgpu', variant: Variant): Promise<Float32Array[]> {
   await tf.setBackend(backend);
-  const config = smallConfig(type, 3, CATEGORICAL, { image: { height: 6, width: 6, channels: 3 }, layers: 1, hidden: 6, outputHidden: 6 });
+  const config =
+    variant === 'rgb'
+      ? smallConfig(type, 3, CATEGORICAL, { image: { height: 6, width: 6, channels: 3 }, layers: 1, hidden: 6, outputHidden: 6 })
+      : smallConfig(type, 1, BERNOULLI, { image: { height: 7, width: 5, channels: 1 }, layers: 2, hidden: 4, outputHidden: 5, residual: false });
+  const { height, width, channels } = config.image;
   const model = createModel(config);
   randomizeWeights(model, 3);
-  const x = tf.tensor4d(randomImages(config, 2, 4), [2, 6, 6, 3]);
-  const { value, grads } = tf.variableGrads(() => tf.mean(nllNats(model.head, model.logits(x), x)) as tf.Scalar, model.params.variables);
+  const pixels = tf.tensor4d(randomImages(config, 2, 4), [2, height, width, channels]);
+  const x = variant === 'rgb' ? pixels : (tf.cast(tf.greater(pixels, 0.5), 'float32') as tf.Tensor4D);
+  const loss = () => (variant === 'rgb' ? (tf.mean(nllNats(model.head, model.logits(x), x)) as tf.Scalar) : batchLoss(model, x));
+  const { value, grads } = tf.variableGrads(loss, model.params.variables);
   const logits = model.logits(x);
   const out = [(await logits.data()) as Float32Array, (await value.data()) as Float32Array];
   for (const [, v] of model.params.named()) out.push((await grads[v.name].data()) as Float32Array);
-  tf.dispose([x, value, logits, ...Object.values(grads)]);
+  tf.dispose([pixels, x, value, logits, ...Object.values(grads)]);
   model.dispose();
   return out;
 }
@@ -50,9 +64,10 @@ describe('WebGPU', () => {
     expect(choice.adapter).toMatch(/\w/);
   });
 
-  it.each(MODEL_TYPES.map((t) => [t]))('%s: logits, loss and every weight gradient match cpu within 1e-4', async (type) => {
-    const expected = await forwardAndGradients(type, 'cpu');
-    const actual = await forwardAndGradients(type, 'webgpu');
+  const cases = (['rgb', 'binary'] as const).flatMap((variant) => MODEL_TYPES.map((type) => [type, variant] as const));
+  it.each(cases)('%s, %s: logits, loss and every weight gradient match cpu within 1e-4', async (type, variant) => {
+    const expected = await forwardAndGradients(type, 'cpu', variant);
+    const actual = await forwardAndGradients(type, 'webgpu', variant);
     expect(actual.length).toBe(expected.length);
     actual.forEach((a, k) => {
       let diff = 0;

@@ -20,9 +20,12 @@ export abstract class FlatProgram implements WebGPUProgram {
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
   /** Declared in every program: count (threads with work), then the program's own fields (i32 unless typed, 'x : f32'). */
   uniforms: string;
+  /** Threads with work: the value `uniforms.count` must be given. */
+  readonly count: number;
 
   constructor(outputShape: number[], count: number, uniforms: string[]) {
     this.outputShape = outputShape;
+    this.count = count;
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
     this.dispatch = [Math.max(1, Math.ceil(count / WORKGROUP)), 1, 1];
     this.uniforms = ['count : i32,', ...uniforms.map((u) => (u.includes(':') ? `${u},` : `${u} : i32,`))].join(' ');
