@@ -201,6 +201,8 @@ async function draw(m: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
   const binary = model.head.config.kind === 'bernoulli';
   const per = binary ? 1 : model.head.levels;
   const drawnFrom = new Float32Array(m.count * channels * per);
+  // On WebGPU the draw is made on the GPU and no logits come back per pixel: then there is nothing to show.
+  let drawnFromKnown = false;
   const images = await sample(model, {
     count: m.count,
     seed: m.seed,
@@ -208,6 +210,7 @@ async function draw(m: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
     prefix: m.prefix && m.keepRows > 0 ? { images: m.prefix, rows: m.keepRows } : undefined,
     classes: m.classes,
     onLogits: (_i, _j, c, logits) => {
+      drawnFromKnown = true;
       const p = samplingDistribution(model.head, logits, channels, c, m.temperature);
       for (let n = 0; n < m.count; n++) drawnFrom.set(p.subarray(n * per, (n + 1) * per), (n * channels + c) * per);
     },
@@ -217,8 +220,10 @@ async function draw(m: Extract<ToWorker, { type: 'sample' }>): Promise<void> {
       const now = performance.now();
       if (now - lastPost < 16) return;
       lastPost = now;
-      const probabilities = drawnFrom.slice();
-      post({ type: 'samplingBeliefs', runId: m.runId, i, j, levels: model.head.levels, binary, probabilities }, [probabilities.buffer]);
+      if (drawnFromKnown) {
+        const probabilities = drawnFrom.slice();
+        post({ type: 'samplingBeliefs', runId: m.runId, i, j, levels: model.head.levels, binary, probabilities }, [probabilities.buffer]);
+      }
       post({ type: 'sampling', runId: m.runId, images: batch(drawn), upTo: i * width + j, done: false });
       await yieldToMessages();
     },

@@ -229,7 +229,9 @@ def train_loop(d: Distributed, model, optimizer, batches: Batches, experiment: d
             # The validation set chooses the best checkpoint; the test set is only reported (as src/train/loop.ts).
             validation = evaluate(model, batches, training['evalImages'], d.device, split='validation') if len(batches.validation_indices) else None
             result = evaluate(model, batches, training['evalImages'], d.device, split='test')
-            if validation:
+            # A checkpoint from before validation sets keeps choosing by test NLL until it has a validation NLL to beat.
+            legacy = 'bestValidationNats' not in state and state.get('bestTestNats') is not None
+            if validation and not legacy:
                 improved = state.get('bestValidationNats') is None or validation['nats'] < state['bestValidationNats']
             else:
                 improved = state['bestTestNats'] is None or result['nats'] < state['bestTestNats']

@@ -166,7 +166,8 @@ export async function depsCommand(target: string, isRun: boolean, o: { pixel: st
   const { height: H, width: W, channels: C } = model.config.image;
   const image = prepared.batches.test(0, 1);
   const structural = structuralMap(model, p);
-  const gradient = await gradientMap(model, image, p);
+  // A class-conditional model reads the image as of its own class.
+  const gradient = await gradientMap(model, image, p, model.classes > 0 ? prepared.batches.testLabels(0, 1)[0] : undefined);
   if (o.json) {
     console.log(JSON.stringify({ model: model.config.type, pixel: [p.i, p.j, p.c], structural: nest(structural, H, W, C, (v) => v), gradient: nest(gradient, H, W, C, (v) => v) }));
   } else {

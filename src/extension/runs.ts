@@ -216,7 +216,8 @@ export async function runView(run: RunFolder, withFiles = true): Promise<RunView
 const copyBatch = (b: ImageBatch): ImageBatch => ({ ...b, data: b.data.slice(), ...(b.values ? { values: b.values.slice() } : {}), ...(b.labels ? { labels: b.labels.slice() } : {}) });
 
 const datasets = new Map<string, ImageBatch>();
-const datasetKey = (file: string, experiment: Experiment) => JSON.stringify([path.resolve(path.dirname(file)), experiment.data]);
+// A conditional run's images carry their labels, an unconditional one's do not: both are in the key.
+const datasetKey = (file: string, experiment: Experiment) => JSON.stringify([path.resolve(path.dirname(file)), experiment.data, experiment.model.conditional === true]);
 
 /**
  * A run's first 16 test images (loaded off the host's thread, then kept for the next show of the same data), or

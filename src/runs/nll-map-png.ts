@@ -4,6 +4,7 @@
  * Pixels are drawn as blocks; labels use a 3×5 pixel font, so nothing depends on fonts being installed.
  */
 import { PNG } from 'pngjs';
+import { levelToByte } from '../data/encoding';
 
 export interface NllMapPicture {
   /** Pixel values 0 … levels − 1, [H, W, C]. */
@@ -89,7 +90,7 @@ export function encodeNllMap(p: NllMapPicture): Uint8Array {
     return s;
   });
   const panels: { title: string; value: (i: number, j: number) => [number, number, number] }[] = [];
-  const grey = (v: number) => Math.round((v * 255) / (levels - 1));
+  const grey = (v: number) => levelToByte(v, levels);
   panels.push({
     title: 'IMAGE',
     value: (i, j) => {

@@ -145,9 +145,13 @@ export async function trainLoop(model: PixelModel, optimizer: tf.Optimizer, batc
       // The validation set chooses the best checkpoint; the test set is only reported (chosen on, it would flatter).
       const validation = batches.split.validation.length ? await evaluate(model, batches, settings.evalImages, undefined, 'validation') : null;
       const test = await evaluate(model, batches, settings.evalImages, undefined, 'test');
-      improved = validation
-        ? state.bestValidationNats === undefined || state.bestValidationNats === null || validation.nats < state.bestValidationNats
-        : state.bestTestNats === null || test.nats < state.bestTestNats;
+      // A checkpoint from before validation sets (no bestValidationNats, a best chosen by test NLL) keeps that rule
+      // until a better test NLL gives it a validation NLL to beat: resuming never replaces its best with a worse one.
+      const legacy = state.bestValidationNats === undefined && state.bestTestNats !== null;
+      improved =
+        validation && !legacy
+          ? state.bestValidationNats === undefined || state.bestValidationNats === null || validation.nats < state.bestValidationNats
+          : state.bestTestNats === null || test.nats < state.bestTestNats;
       if (improved) state = { ...state, bestTestNats: test.nats, bestValidationNats: validation?.nats ?? null, bestStep: step };
       if (validation) await callbacks.onEval?.({ step, split: 'validation', ...validation, best: improved });
       await callbacks.onEval?.({ step, split: 'test', ...test, best: improved });

@@ -104,7 +104,7 @@ describe.each(cases.map((c) => [label(c), c] as const))('incremental sampling, %
 describe('incremental sampling controls', () => {
   it('is refused for the convolutional models, with a clear message', async () => {
     const model = createModel(smallConfig('pixelcnn', 1, BERNOULLI));
-    await expect(sample(model, { count: 1, seed: 1, method: 'incremental' })).rejects.toThrow(/incremental sampling is available for Row LSTM/);
+    await expect(sample(model, { count: 1, seed: 1, method: 'incremental' })).rejects.toThrow(/incremental sampling is available for unconditional Row LSTM/);
     model.dispose();
   });
 

@@ -55,6 +55,21 @@ describe('a run on disk', () => {
     expect(resumed.state.bestTestNats!).toBeCloseTo(straight.state.bestTestNats!, 3);
   });
 
+  it('resuming a checkpoint from before validation sets never replaces its best with a worse one', async () => {
+    const { experiment, text } = readExperiment(FIXTURE);
+    const prepared = prepareData(experiment, FIXTURE, text, quiet);
+    expect(prepared.batches.split.validation.length).toBeGreaterThan(0);
+    const model = modelFor(prepared);
+    const optimizer = createOptimizer(experiment.training.optimizer, experiment.training.learningRate);
+    const run = RunFolder.create(tmp(), text, { experiment: experiment.name, experimentFile: FIXTURE, steps: experiment.training.steps, backend: 'wasm' });
+    // Its best was chosen by test NLL (no bestValidationNats): an unbeatable one, so nothing later may replace it.
+    const legacy = { step: 0, bestTestNats: 1e-6, bestStep: 0 };
+    const result = await trainRun(run, prepared, model, optimizer, legacy, quiet, never);
+    expect(result.status).toBe('finished');
+    expect(result.state.bestStep).toBe(0);
+    expect(result.state.bestTestNats).toBe(1e-6);
+  });
+
   it('fails a run whose loss becomes NaN, saying so, and keeps the last good checkpoint', async () => {
     const { experiment, text } = readExperiment(FIXTURE);
     const prepared = prepareData(experiment, FIXTURE, text, quiet);
