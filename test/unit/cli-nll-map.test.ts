@@ -85,9 +85,10 @@ describe('encodeNllMap', () => {
       const heatX = 12 + W * scale + 12;
       expect(at(heatX + 1, top + 1)).toEqual(heatColour(1));
       expect(at(heatX + scale + 1, top + 1)).toEqual(heatColour(0));
-      // Grey: the first pixel is value 0 (black), the second value 1 of 3. Colour: the first is (0, 1, 2) of 3.
-      expect(at(13, top + 1)).toEqual(C === 1 ? [0, 0, 0] : [0, 85, 170]);
-      if (C === 1) expect(at(13 + scale, top + 1)).toEqual([85, 85, 85]);
+      // Grey at the levels' bin centres, as sample grids draw them (4 levels: 31, 95, 159, 223). Grey: the first
+      // pixel is value 0, the second value 1 of 3. Colour: the first is (0, 1, 2) of 3.
+      expect(at(13, top + 1)).toEqual(C === 1 ? [31, 31, 31] : [31, 95, 159]);
+      if (C === 1) expect(at(13 + scale, top + 1)).toEqual([95, 95, 95]);
     }
   });
 });
