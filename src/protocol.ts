@@ -193,17 +193,30 @@ const PANEL_MESSAGES: Record<PanelMessage['type'], Record<string, Check>> = {
 
 export type Validated<T> = { readonly ok: true; readonly message: T } | { readonly ok: false; readonly reason: string };
 
-function validate<T>(table: Record<string, Record<string, Check>>, value: unknown, side: string): Validated<T> {
+/** What a message's fields must agree on, beyond each field's own check. */
+const labelsPast = (labels: ArrayLike<number>, names: readonly string[] | undefined, p: string): string | null => {
+  if (!names) return null;
+  for (let k = 0; k < labels.length; k++) if (labels[k] >= names.length) return `${p}[${k}] is class ${labels[k]}, past the ${names.length} class names`;
+  return null;
+};
+const HOST_WHOLE: Partial<Record<HostMessage['type'], (m: never) => string | null>> = {
+  train: (m: Extract<HostMessage, { type: 'train' }>) =>
+    m.labels && m.labels.length !== m.images.count ? `train.labels holds ${m.labels.length} labels, not one for each of ${m.images.count} images` : m.labels ? labelsPast(m.labels, m.classNames, 'train.labels') : null,
+  sample: (m: Extract<HostMessage, { type: 'sample' }>) =>
+    m.classes && m.classes.length !== m.count ? `sample.classes holds ${m.classes.length} classes, not one for each of ${m.count} images` : m.classes ? labelsPast(m.classes, m.run.classNames, 'sample.classes') : null,
+};
+
+function validate<T>(table: Record<string, Record<string, Check>>, value: unknown, side: string, whole: Partial<Record<string, (m: never) => string | null>> = {}): Validated<T> {
   if (!isObject(value) || typeof value.type !== 'string') return { ok: false, reason: `${side} message without a type` };
   const fields = Object.hasOwn(table, value.type) ? table[value.type] : undefined;
   if (!fields) return { ok: false, reason: `unknown ${side} message type '${value.type}'` };
-  const problem = shape({ type: string, ...fields })(value, value.type);
+  const problem = shape({ type: string, ...fields })(value, value.type) ?? (Object.hasOwn(whole, value.type) ? whole[value.type]!(value as never) : null);
   return problem ? { ok: false, reason: problem } : { ok: true, message: value as T };
 }
 
 /** Check a message the panel received from the host. */
 export function validateHostMessage(value: unknown): Validated<HostMessage> {
-  return validate<HostMessage>(HOST_MESSAGES, value, 'host');
+  return validate<HostMessage>(HOST_MESSAGES, value, 'host', HOST_WHOLE);
 }
 
 /** Check a message the host received from the panel. */

@@ -215,6 +215,13 @@ describe('the message contract, for conditional models', () => {
     expect(reason(validateHostMessage({ type: 'sample', run, count: 2, temperature: 1, seed: 1, keepRows: 0, classes: [0, -1] }))).toBe('sample.classes[1] must be a whole number ≥ 0');
     expect(reason(validatePanelMessage({ type: 'step', runId: 'r', step: 1, nats: 1, bitsPerDim: 0.1, imagesPerSecond: 1, seconds: 1, conditional: false }))).toBe('step.conditional must be true when given');
   });
+
+  it('refuses labels and classes that do not fit their images or the class names', () => {
+    expect(reason(validateHostMessage({ type: 'train', runId: 'r', name: 'n', experiment: '{}', images, labels: new Uint8Array([0]), checkpoint: null, metrics: [], backend: 'wasm' }))).toBe('train.labels holds 1 labels, not one for each of 2 images');
+    expect(reason(validateHostMessage({ type: 'train', runId: 'r', name: 'n', experiment: '{}', images, labels: new Uint8Array([0, 2]), classNames: ['a', 'b'], checkpoint: null, metrics: [], backend: 'wasm' }))).toBe('train.labels[1] is class 2, past the 2 class names');
+    expect(reason(validateHostMessage({ type: 'sample', run, count: 4, temperature: 1, seed: 1, keepRows: 0, classes: [0, 1] }))).toBe('sample.classes holds 2 classes, not one for each of 4 images');
+    expect(reason(validateHostMessage({ type: 'sample', run: { ...run, classNames: ['a', 'b'] }, count: 2, temperature: 1, seed: 1, keepRows: 0, classes: [0, 5] }))).toBe('sample.classes[1] is class 5, past the 2 class names');
+  });
 });
 
 describe('cached conditional sampling', () => {
