@@ -25,13 +25,13 @@
  * Other models (PixelCNN, Gated PixelCNN: a hover is one cropped forward and backward pass of a few ops, well
  * within budget) get `gradientMap` per hover behind the same interface.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { gradientMap, type PixelChannel } from './dependency';
 import { DiagonalBiLSTM, type DiagonalBiLSTMLayer } from './diagonal-bilstm';
 import type { Conv2D } from './layers';
 import { samePadding } from './masks';
 import type { PixelModel } from './model';
 import { RowLSTM, type RowLSTMLayer } from './row-lstm';
+import { readConv } from './sampling/dense';
 
 /** Gradient maps of one image for any of its outputs. */
 export interface ImageGradients {
@@ -96,18 +96,15 @@ interface Kernel {
 }
 
 async function readKernel(conv: Conv2D): Promise<Kernel> {
-  const weights = tf.tidy(() => conv.weights());
-  const [w, b] = await Promise.all([weights.data(), conv.bias ? conv.bias.data() : null]);
-  // Unmasked, the kernel as applied is the variable itself.
-  if (weights !== conv.kernel) weights.dispose();
-  const [kh, kw, cin, cout] = weights.shape;
-  const p = samePadding(conv.geometry);
+  const { geometry, nIn: cin, nOut: cout, kernel: w, bias } = await readConv(conv);
+  const { rows: kh, cols: kw } = geometry;
+  const p = samePadding(geometry);
   const wT = new Float64Array(w.length);
   for (let tap = 0; tap < kh * kw; tap++) {
     const at = tap * cin * cout;
     for (let ci = 0; ci < cin; ci++) for (let o = 0; o < cout; o++) wT[at + o * cin + ci] = w[at + ci * cout + o];
   }
-  return { kh, kw, top: p.top, left: p.left, cin, cout, w: Float64Array.from(w), wT, b: b ? Float64Array.from(b) : null };
+  return { kh, kw, top: p.top, left: p.left, cin, cout, w, wT, b: conv.bias ? bias : null };
 }
 
 /**
