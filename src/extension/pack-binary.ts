@@ -23,7 +23,8 @@ export function packBinary<T>(message: T): T {
   for (const a of arrays) {
     if (views.has(a)) continue;
     if (large(a)) {
-      views.set(a, a.slice());
+      // new Uint8Array, not slice(): a Node Buffer's slice is a view of its memory, and VS Code sends a Buffer as JSON.
+      views.set(a, new Uint8Array(a));
       continue;
     }
     const view = new Uint8Array(buffer, offset, a.byteLength);
